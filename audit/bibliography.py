@@ -1,0 +1,150 @@
+"""Stage 2: the bibliography, in any format pandoc reads, as CSL JSON entries.
+
+pandoc converts CSL JSON, CSL YAML, BibTeX and BibLaTeX to CSL JSON for us;
+we only locate each entry's line in its file (for findings) and catch what
+pandoc silently accepts (duplicate keys).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit import pandoc
+from audit.manuscript import InputError, Manuscript, read_text
+
+FORMATS = {
+    ".json": "csljson",
+    ".yaml": "markdown",
+    ".yml": "markdown",
+    ".bib": "biblatex",
+    ".bibtex": "bibtex",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bibliography entry: its CSL JSON item and where it is written."""
+
+    key: str
+    item: dict[str, Any]
+    file: str
+    line: int | None
+
+
+def bibliography_paths(manuscript: Manuscript, explicit: list[Path] | None = None) -> list[Path]:
+    """The bibliography files: ``--bibliography`` if given, else the front matter's."""
+    if explicit:
+        return list(explicit)
+    declared = manuscript.metadata.get("bibliography")
+    if not declared:
+        return []
+    names = declared if isinstance(declared, list) else [declared]
+    base = manuscript.files[0].parent
+    paths = []
+    for name in names:
+        path = Path(str(name))
+        if not path.is_absolute() and not path.exists():
+            path = base / path
+        paths.append(path)
+    return paths
+
+
+def _declaration_pattern(fmt: str, key: str) -> re.Pattern[str]:
+    k = re.escape(key)
+    if fmt == "csljson":
+        return re.compile(r'"id"\s*:\s*"' + k + r'"')
+    if fmt == "markdown":
+        return re.compile(r"^\s*-?\s*id\s*:\s*['\"]?" + k + r"['\"]?\s*$", re.M)
+    return re.compile(r"@\w+\s*[{(]\s*" + k + r"\s*,", re.I)
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _check_syntax(path: Path, fmt: str, text: str) -> None:
+    """Precise errors (file and line) for JSON and YAML, before pandoc sees the file."""
+    if fmt == "csljson":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed CSL JSON: {exc.msg} (column {exc.colno})",
+                             file=path, line=exc.lineno) from None
+        if not isinstance(data, list):
+            raise InputError("CSL JSON must be a list of items", file=path, line=1)
+        for n, item in enumerate(data):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+                raise InputError(f"CSL JSON item #{n + 1} has no \"id\"", file=path,
+                                 line=_item_line(text, n))
+    elif fmt == "markdown":
+        import yaml
+
+        body = text
+        if body.lstrip().startswith("---"):
+            body = body.split("---", 1)[1]
+            body = body.split("\n---", 1)[0] if "\n---" in body else body
+        try:
+            data = yaml.safe_load(body)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = (mark.line + 1 + (1 if text.lstrip().startswith("---") else 0)) if mark else None
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise InputError(f"malformed CSL YAML: {problem}", file=path, line=line) from None
+        if not isinstance(data, dict) or not isinstance(data.get("references"), list):
+            raise InputError("CSL YAML must have a top-level 'references:' list", file=path, line=1)
+
+
+def _item_line(text: str, index: int) -> int | None:
+    starts = [m.start() for m in re.finditer(r"\{", text)]
+    return _line_of(text, starts[index]) if index < len(starts) else None
+
+
+def load(path: Path) -> list[Entry]:
+    """Read one bibliography file through pandoc."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"unknown bibliography format '{path.suffix}' "
+                         f"(use one of {', '.join(sorted(FORMATS))})", file=path)
+    text = read_text(path)
+    if not text.strip():
+        return []
+    _check_syntax(path, fmt, text)
+    try:
+        result = pandoc.run(["-f", fmt, "-t", "csljson", str(path)], source=str(path))
+    except pandoc.PandocError as exc:
+        raise InputError(f"cannot read bibliography: {exc.message}", file=path,
+                         line=exc.line) from None
+    items = json.loads(result.stdout or "[]")
+    entries = []
+    for item in items:
+        key = str(item.get("id", ""))
+        match = _declaration_pattern(fmt, key).search(text)
+        entries.append(Entry(key=key, item=item, file=str(path),
+                             line=_line_of(text, match.start()) if match else None))
+    return _with_duplicate_lines(entries, fmt, text)
+
+
+def _with_duplicate_lines(entries: list[Entry], fmt: str, text: str) -> list[Entry]:
+    """Give the second, third… entry with the same key the line of its own declaration."""
+    seen: dict[str, int] = {}
+    fixed = []
+    for entry in entries:
+        n = seen.get(entry.key, 0)
+        seen[entry.key] = n + 1
+        if n:
+            matches = list(_declaration_pattern(fmt, entry.key).finditer(text))
+            if n < len(matches):
+                entry = Entry(entry.key, entry.item, entry.file, _line_of(text, matches[n].start()))
+        fixed.append(entry)
+    return fixed
+
+
+def load_all(paths: list[Path]) -> list[Entry]:
+    entries: list[Entry] = []
+    for path in paths:
+        entries += load(path)
+    return entries

@@ -1,0 +1,253 @@
+"""Stage 1: a Markdown manuscript, read by pandoc, as citations with file and line.
+
+Citations come from pandoc's JSON AST, never from a regular expression: body
+text, footnotes, tables and captions count; code does not. The AST carries no
+source positions, so each citation is then *located* in the file: the n-th
+occurrence of ``@key`` in the AST is matched with the n-th occurrence of
+``@key`` in the text outside code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit import pandoc
+
+
+class InputError(Exception):
+    """Unusable input: the message names the file and, when known, the line."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if where and self.line:
+            where += f":{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited key at one place in the manuscript."""
+
+    key: str
+    file: str
+    line: int | None
+    mode: str = "NormalCitation"  # or AuthorInText, SuppressAuthor
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass
+class Manuscript:
+    """What the audit needs from the Markdown files."""
+
+    files: list[Path]
+    metadata: dict[str, Any]
+    citations: list[Citation] = field(default_factory=list)
+    nocite_all: bool = False
+
+    @property
+    def cited_keys(self) -> list[str]:
+        """Distinct cited keys in order of first citation."""
+        return list(dict.fromkeys(c.key for c in self.citations))
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file, with an :class:`InputError` naming the line on bad bytes."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file=path) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                         "save the file as UTF-8", file=path, line=line) from None
+
+
+# --- the AST --------------------------------------------------------------
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every pandoc element (a dict with ``t``) under ``node``, depth first, in order."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "t" in item:
+                yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def _stringify(inlines: Any) -> str:
+    parts: list[str] = []
+    for el in _walk(inlines):
+        t = el["t"]
+        if t == "Str":
+            parts.append(el["c"])
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif t in ("Code", "Math", "RawInline"):
+            parts.append(el["c"][-1])
+    return "".join(parts)
+
+
+def meta_value(value: Any) -> Any:
+    """Turn pandoc's typed metadata (MetaMap, MetaInlines, …) into plain Python values."""
+    if not isinstance(value, dict) or "t" not in value:
+        return value
+    t, c = value["t"], value.get("c")
+    if t == "MetaMap":
+        return {k: meta_value(v) for k, v in c.items()}
+    if t == "MetaList":
+        return [meta_value(v) for v in c]
+    if t == "MetaBool":
+        return bool(c)
+    if t == "MetaString":
+        return c
+    if t in ("MetaInlines", "MetaBlocks"):
+        return _stringify(c)
+    return c
+
+
+def ast_citations(ast: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(key, mode, prefix, suffix) for every citation in the document body, in order."""
+    found = []
+    for el in _walk(ast.get("blocks", [])):
+        if el["t"] == "Cite":
+            for cit in el["c"][0]:
+                found.append((cit["citationId"], cit["citationMode"]["t"],
+                              _stringify(cit["citationPrefix"]), _stringify(cit["citationSuffix"])))
+    return found
+
+
+# --- locating citations in the text ----------------------------------------
+
+_FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?\1")
+_KEY_CHARS = r"[\w:.#$%&\-+?<>~/]"
+
+
+def _blank_code(text: str) -> str:
+    """``text`` with fenced code blocks and code spans blanked out (same length and lines)."""
+    lines = text.split("\n")
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(2)[0] * len(match.group(2))
+            lines[i] = ""
+        elif fence is not None:
+            if line.strip().startswith(fence) and set(line.strip()) <= set(fence[0]):
+                fence = None
+            lines[i] = " " * len(line)
+    blanked = "\n".join(lines)
+    return _CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), blanked)
+
+
+def _occurrences(text: str, key: str) -> list[int]:
+    """Offsets of ``@key`` (or ``@{key}``) not preceded by a word character (e-mail addresses)."""
+    pattern = re.compile(r"(?<![\w@])@(?:\{" + re.escape(key) + r"\}|" + re.escape(key)
+                         + r"(?!" + _KEY_CHARS + r"*\w))")
+    return [m.start() for m in pattern.finditer(text)]
+
+
+def locate(text: str, keys_in_order: list[str]) -> list[int | None]:
+    """Line number for each citation key in AST order (``None`` where it cannot be found)."""
+    searchable = _blank_code(text)
+    line_starts = [0] + [i + 1 for i, ch in enumerate(searchable) if ch == "\n"]
+    cache: dict[str, list[int]] = {}
+    seen: dict[str, int] = defaultdict(int)
+    lines: list[int | None] = []
+    for key in keys_in_order:
+        offsets = cache.setdefault(key, _occurrences(searchable, key))
+        index = seen[key]
+        seen[key] += 1
+        if not offsets:
+            lines.append(None)
+            continue
+        offset = offsets[min(index, len(offsets) - 1)]
+        lines.append(_line_of(line_starts, offset))
+    return lines
+
+
+def _line_of(line_starts: list[int], offset: int) -> int:
+    lo, hi = 0, len(line_starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if line_starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid
+    return lo + 1
+
+
+# --- reading ---------------------------------------------------------------
+
+def read_manuscript(files: list[Path]) -> Manuscript:
+    """Parse each Markdown file with pandoc; metadata from all files, first one wins."""
+    if not files:
+        raise InputError("no manuscript files given")
+    metadata: dict[str, Any] = {}
+    citations: list[Citation] = []
+    for path in files:
+        text = read_text(path)
+        if not text.strip():
+            raise InputError("the manuscript file is empty", file=path)
+        try:
+            result = pandoc.run(["-f", "markdown", "-t", "json"], input_text=text, source=str(path))
+        except pandoc.PandocError as exc:
+            raise InputError(_explain_pandoc(exc.message), file=path,
+                             line=_yaml_line(text, exc.message) or exc.line) from None
+        import json
+
+        ast = json.loads(result.stdout)
+        for key, value in ast.get("meta", {}).items():
+            metadata.setdefault(key, meta_value(value))
+        cites = ast_citations(ast)
+        lines = locate(text, [c[0] for c in cites])
+        citations += [Citation(key=k, file=str(path), line=ln, mode=m, prefix=p, suffix=s)
+                      for (k, m, p, s), ln in zip(cites, lines, strict=True)]
+    nocite = metadata.get("nocite")
+    nocite_all = False
+    if nocite:
+        text = nocite if isinstance(nocite, str) else " ".join(map(str, nocite))
+        for key in re.findall(r"@\{?([\w*][\w:.#$%&\-+?<>~/]*)", text):
+            if key == "*":
+                nocite_all = True
+            else:
+                citations.append(Citation(key=key, file=str(files[0]), line=None, mode="nocite"))
+    return Manuscript(files=list(files), metadata=metadata, citations=citations,
+                      nocite_all=nocite_all)
+
+
+def _explain_pandoc(message: str) -> str:
+    if "YAML" in message:
+        return "malformed YAML front matter: " + message
+    return message
+
+
+def _yaml_line(text: str, message: str) -> int | None:
+    """pandoc reports YAML errors relative to the metadata block; make the line absolute."""
+    match = re.search(r"YAML parse exception at line (\d+)", message)
+    if not match:
+        return None
+    # the block starts after its opening '---' line
+    start = next((i for i, line in enumerate(text.split("\n")) if line.strip() == "---"), 0)
+    return start + int(match.group(1)) + 1

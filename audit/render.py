@@ -1,0 +1,355 @@
+"""The build: manuscript -> one citeproc-processed AST -> HTML, PDF, JATS, DOCX.
+
+pandoc options live in the defaults files under ``pandoc/``; this module only
+sequences the steps, makes them reproducible (``SOURCE_DATE_EPOCH``), writes
+``output/manifest.json`` and keeps the previous outputs intact when a step fails:
+every output is built in ``output/.build`` (which keeps the intermediate AST and
+typst source for replay) and moved into place only when all requested outputs
+succeeded.
+
+Run ``python -m audit.render [html|pdf|jats|docx ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit import bibliography, pandoc
+from audit.manuscript import InputError, read_manuscript
+from audit.styles import Style, StyleError, resolve_style
+
+TARGETS = ("html", "pdf", "jats", "docx")
+OUTPUT_NAMES = {"html": "manuscript.html", "pdf": "manuscript.pdf",
+                "jats": "manuscript.xml", "docx": "manuscript.docx"}
+FALLBACK_EPOCH = 315532800  # 1980-01-01, the earliest date a ZIP file can carry
+
+
+class BuildError(Exception):
+    """A step failed; the message says which and why."""
+
+
+@dataclass
+class Config:
+    """``[tool.manuscript-audit]`` in pyproject.toml, overridden by the environment."""
+
+    root: Path
+    manuscript: Path
+    style: str = "skeletal-radiology"
+    output: Path = Path("output")
+    defaults: Path = Path("pandoc")
+    jats_schema: Path | None = None
+    csl_dirs: tuple[Path, ...] = ()
+
+    @classmethod
+    def load(cls, root: Path) -> Config:
+        data: dict[str, Any] = {}
+        pyproject = root / "pyproject.toml"
+        if pyproject.is_file():
+            data = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get(
+                "manuscript-audit", {})
+        schema = os.environ.get("JATS_SCHEMA_DIR") or data.get("jats-schema")
+        return cls(
+            root=root,
+            manuscript=root / data.get("manuscript", "manuscript/review.md"),
+            style=os.environ.get("MANUSCRIPT_STYLE") or data.get("style", cls.style),
+            output=root / data.get("output", "output"),
+            defaults=root / data.get("defaults", "pandoc"),
+            jats_schema=(root / schema) if schema else None,
+            csl_dirs=tuple(root / d for d in data.get("csl-dirs", ["csl"])),
+        )
+
+
+def source_date_epoch(root: Path) -> int:
+    """``SOURCE_DATE_EPOCH``, else the last commit's time: never the clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value:
+        try:
+            return int(value)
+        except ValueError:
+            raise BuildError(f"SOURCE_DATE_EPOCH is not an integer: {value!r}") from None
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root,
+                             capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return FALLBACK_EPOCH
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Build:
+    """One run of the pipeline."""
+
+    config: Config
+    style: Style
+    epoch: int
+    work: Path
+    steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def rel(self, path: Path, start: Path | None = None) -> str:
+        """``path`` relative to ``start`` (default: the project root), for replayable commands."""
+        return os.path.relpath(path.resolve(), (start or self.config.root).resolve())
+
+    def record(self, target: str, argv: list[str], cwd: Path | None = None) -> None:
+        self.steps.setdefault(target, []).append(
+            {"cwd": self.rel(cwd or self.config.root), "argv": argv})
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SOURCE_DATE_EPOCH": str(self.epoch)}
+
+    def pandoc(self, target: str, defaults: str, src: Path, out: Path,
+               extra: list[str] | None = None, cwd: Path | None = None) -> None:
+        cwd = cwd or self.config.root
+        args = ["--defaults", self.rel(self.config.defaults / defaults, cwd), *(extra or []),
+                "--output", self.rel(out, cwd), self.rel(src, cwd)]
+        try:
+            pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src))
+        except pandoc.PandocError as exc:
+            raise BuildError(f"{target}: pandoc failed: {exc.message}") from None
+        self.record(target, ["pandoc", *args], cwd)
+
+    # --- the steps -------------------------------------------------------
+    def ast(self) -> Path:
+        out = self.work / "manuscript.ast.json"
+        date = datetime.fromtimestamp(self.epoch, UTC).strftime("%Y-%m-%d")
+        self.pandoc("ast", "ast.yaml", self.config.manuscript, out,
+                    ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"])
+        return out
+
+    def html(self, ast: Path) -> Path:
+        out = self.work / OUTPUT_NAMES["html"]
+        self.pandoc("html", "html.yaml", ast, out)
+        return out
+
+    def jats(self, ast: Path) -> Path:
+        out = self.work / OUTPUT_NAMES["jats"]
+        self.pandoc("jats", "jats.yaml", ast, out)
+        removed = tidy_jats(out)
+        self.record("jats", ["python", "-m", "audit.render", "--tidy-jats", self.rel(out)])
+        if removed:
+            self.notes.append(f"jats: removed {removed} empty element(s) pandoc wrote")
+        self.validate_jats(out)
+        return out
+
+    def pdf(self, ast: Path) -> Path:
+        # Run from the work folder so that extracted images sit beside the .typ file
+        # (typst resolves image paths relative to the source file).
+        typ = self.work / "manuscript.typ"
+        resources = self.rel(self.config.manuscript.parent, self.work)
+        self.pandoc("pdf", "typst.yaml", ast, typ,
+                    ["--resource-path", resources, "--extract-media", "media"], cwd=self.work)
+        out = self.work / OUTPUT_NAMES["pdf"]
+        import typst
+
+        try:
+            typst.compile(str(typ), output=str(out), root=str(self.work), timestamp=self.epoch)
+        except Exception as exc:  # the binding raises plain RuntimeError/TypstError
+            raise BuildError(f"pdf: typst failed: {exc}") from None
+        self.record("pdf", ["typst", "compile", "--root", ".", "--creation-timestamp",
+                            str(self.epoch), typ.name, out.name], self.work)
+        return out
+
+    def docx(self, ast: Path) -> Path:
+        out = self.work / OUTPUT_NAMES["docx"]
+        self.pandoc("docx", "docx.yaml", ast, out)
+        check_zip_dates(out, self.epoch)
+        return out
+
+    def validate_jats(self, path: Path) -> None:
+        schema = self.config.jats_schema
+        if schema is None:
+            self.notes.append("jats: NOT validated: no schema configured "
+                              "(set [tool.manuscript-audit] jats-schema or JATS_SCHEMA_DIR)")
+            return
+        dtd = schema / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
+        if not dtd.is_file():
+            self.notes.append(f"jats: NOT validated: schema not found at {dtd}")
+            return
+        errors = validate_jats(path, dtd)
+        if errors:
+            raise BuildError("jats: invalid against the JATS 1.3 Journal Publishing DTD:\n  "
+                             + "\n  ".join(errors[:20]))
+        self.notes.append(f"jats: valid against {self.rel(dtd)}")
+
+
+def tidy_jats(path: Path) -> int:
+    """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    tree = etree.parse(str(path), parser)
+    removed = 0
+    changed = True
+    while changed:
+        changed = False
+        for el in tree.iter():
+            if not isinstance(el.tag, str) or el.getparent() is None:
+                continue
+            if len(el) == 0 and not (el.text or "").strip() and not el.attrib:
+                parent = el.getparent()
+                if el.tail and el.tail.strip():
+                    prev = el.getprevious()
+                    if prev is not None:
+                        prev.tail = (prev.tail or "") + el.tail
+                    else:
+                        parent.text = (parent.text or "") + el.tail
+                parent.remove(el)
+                removed += 1
+                changed = True
+                break
+    tree.write(str(path), xml_declaration=True, encoding="utf-8",
+               doctype=tree.docinfo.doctype)
+    return removed
+
+
+def validate_jats(path: Path, dtd_path: Path) -> list[str]:
+    """DTD validation (which, unlike the XSD, reports ``rid``s that point nowhere)."""
+    from lxml import etree
+
+    dtd = etree.DTD(str(dtd_path))
+    parser = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
+    doc = etree.parse(str(path), parser)
+    if dtd.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in dtd.error_log]
+
+
+def check_zip_dates(path: Path, epoch: int) -> None:
+    """DOCX is a ZIP: every member must carry the SOURCE_DATE_EPOCH date, not the clock."""
+    stamp = datetime.fromtimestamp(max(epoch, FALLBACK_EPOCH), UTC).timetuple()[:6]
+    with zipfile.ZipFile(path) as zf:
+        if all(info.date_time == stamp for info in zf.infolist()):
+            return
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            out.writestr(fixed, data)
+    tmp.replace(path)
+
+
+def check_citations(config: Config) -> tuple[int, int]:
+    """Fail before pandoc when a cited key is not in the bibliography (file and line)."""
+    manuscript = read_manuscript([config.manuscript])
+    paths = bibliography.bibliography_paths(manuscript)
+    if not paths:
+        raise BuildError(f"{config.manuscript}: no bibliography named in the front matter")
+    keys = {e.key for e in bibliography.load_all(paths)}
+    missing = [c for c in manuscript.citations if c.key not in keys]
+    if missing:
+        lines = [f"{c.file}:{c.line or '?'}: citation key '{c.key}' is not in the bibliography "
+                 f"({', '.join(str(p) for p in paths)})" for c in missing]
+        raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
+    return len(keys), len(manuscript.citations)
+
+
+def build(config: Config, targets: tuple[str, ...] = TARGETS,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Build ``targets`` into ``config.output``; returns the manifest."""
+    try:
+        style = resolve_style(config.style, search=config.csl_dirs)
+    except StyleError as exc:
+        raise BuildError(f"style: {exc}") from None
+    try:
+        n_refs, n_cites = check_citations(config)
+    except InputError as exc:
+        raise BuildError(str(exc)) from None
+    log(f"checked {n_cites} citations against {n_refs} references")
+    config.output.mkdir(parents=True, exist_ok=True)
+    work = config.output / ".build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    run = Build(config=config, style=style, epoch=source_date_epoch(config.root), work=work)
+    log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
+    ast = run.ast()
+    built: dict[str, Path] = {}
+    for target in targets:
+        log(f"building {target} ...")
+        built[target] = getattr(run, target)(ast)
+    for note in run.notes:
+        log(note)
+    # all steps succeeded: move the outputs into place
+    outputs: dict[str, Any] = {}
+    manifest_path = config.output / "manifest.json"
+    previous = _read_manifest(manifest_path)
+    for target, path in built.items():
+        final = config.output / path.name
+        os.replace(path, final)
+        outputs[target] = {"file": run.rel(final), "sha256": sha256(final),
+                           "commands": run.steps[target]}
+    for target, entry in previous.get("outputs", {}).items():
+        outputs.setdefault(target, entry)
+    import typst
+
+    manifest = {
+        "source_date_epoch": run.epoch,
+        "pandoc_version": pandoc.pandoc_version(),
+        "typst_version": getattr(typst, "__version__", "unknown"),
+        "style": {"id": style.id, "requested": style.requested, "parent": style.parent,
+                  "file": run.rel(style.path), "sha256": style.sha256},
+        "inputs": {run.rel(config.manuscript): sha256(config.manuscript)},
+        "ast": {"commands": run.steps["ast"]},
+        "outputs": dict(sorted(outputs.items())),
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    for target in targets:
+        log(f"wrote {outputs[target]['file']}")
+    return manifest
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.render", description=__doc__.split("\n")[0])
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help=f"outputs to build: {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--style", help="CSL style id or path to a .csl file")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root")
+    parser.add_argument("--tidy-jats", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.tidy_jats:
+        tidy_jats(args.tidy_jats)
+        return 0
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown output {unknown[0]!r} (choose from {', '.join(TARGETS)})")
+    config = Config.load(args.root.resolve())
+    if args.style:
+        config.style = args.style
+    try:
+        build(config, tuple(args.targets) or TARGETS,
+              log=lambda msg: print(msg, file=sys.stderr))
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        print("previous outputs in output/ were left as they were", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

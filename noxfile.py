@@ -1,0 +1,80 @@
+"""Sessions: build (and html/pdf/jats/docx), tests, audit, refresh, lint, bench, fake-registrar.
+
+Thin on purpose: each session installs the project once per virtualenv and
+runs one module. Virtualenvs are reused; dependencies are reinstalled only
+when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nox
+
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["build"]
+nox.options.default_venv_backend = "venv"
+
+ROOT = Path(__file__).parent
+PYTHON = None  # the interpreter nox runs on (3.11+)
+
+
+def install(session: nox.Session, extras: str = "") -> None:
+    """Install the project (editable) unless this venv already has this pyproject.toml."""
+    spec = f".[{extras}]" if extras else "."
+    stamp = Path(session.virtualenv.location) / ".installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return
+    session.install("-e", spec)
+    stamp.write_text(digest)
+
+
+def _render(session: nox.Session, *targets: str) -> None:
+    install(session)
+    session.run("python", "-m", "audit.render", *targets, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build HTML, PDF, JATS and DOCX into output/ (and output/manifest.json)."""
+    _render(session)
+
+
+@nox.session(python=PYTHON)
+def html(session: nox.Session) -> None:
+    """Build output/manuscript.html only."""
+    _render(session, "html")
+
+
+@nox.session(python=PYTHON)
+def pdf(session: nox.Session) -> None:
+    """Build output/manuscript.pdf only (pandoc -> typst, no LaTeX)."""
+    _render(session, "pdf")
+
+
+@nox.session(python=PYTHON)
+def jats(session: nox.Session) -> None:
+    """Build output/manuscript.xml only (JATS 1.3 Journal Publishing)."""
+    _render(session, "jats")
+
+
+@nox.session(python=PYTHON)
+def docx(session: nox.Session) -> None:
+    """Build output/manuscript.docx only."""
+    _render(session, "docx")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite."""
+    install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the package, the tests and this file."""
+    session.install("ruff")
+    session.run("ruff", "check", "audit", "tests", "noxfile.py")

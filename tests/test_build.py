@@ -1,0 +1,178 @@
+"""The build (issue 2): four outputs, linked citations, valid JATS, reproducible bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree, html
+
+from tests.conftest import ROOT, copy_project, need_shared, render
+
+OUTPUTS = ("manuscript.html", "manuscript.pdf", "manuscript.xml", "manuscript.docx")
+
+
+def bibliography_ids() -> list[str]:
+    return [item["id"] for item in json.loads((ROOT / "manuscript/references.json").read_text())]
+
+
+def test_all_four_outputs_are_produced_and_non_empty(built: Path) -> None:
+    for name in OUTPUTS:
+        assert (built / name).stat().st_size > 1000, name
+    assert (built / "manuscript.pdf").read_bytes().startswith(b"%PDF-")
+    with zipfile.ZipFile(built / "manuscript.docx") as zf:
+        assert "word/document.xml" in zf.namelist()
+        document = zf.read("word/document.xml").decode()
+    assert "References" in document
+
+
+def test_manifest_records_hashes_versions_style_and_commands(built: Path) -> None:
+    manifest = json.loads((built / "manifest.json").read_text())
+    for target, name in zip(("html", "pdf", "jats", "docx"), OUTPUTS, strict=True):
+        entry = manifest["outputs"][target]
+        assert entry["sha256"] == hashlib.sha256((built / name).read_bytes()).hexdigest()
+        assert entry["commands"], target
+    assert re.fullmatch(r"\d+(\.\d+)+", manifest["pandoc_version"])
+    assert re.fullmatch(r"\d+(\.\d+)+", manifest["typst_version"])
+    style = manifest["style"]
+    assert style["id"] == "skeletal-radiology"
+    assert style["parent"] == "springer-vancouver-brackets"
+    style_file = (built.parent / style["file"]).resolve()
+    assert hashlib.sha256(style_file.read_bytes()).hexdigest() == style["sha256"]
+    pdf_steps = [step["argv"][0] for step in manifest["outputs"]["pdf"]["commands"]]
+    assert pdf_steps == ["pandoc", "typst"]
+
+
+def test_html_links_every_citation_and_lists_each_work_once(built: Path) -> None:
+    doc = html.parse(str(built / "manuscript.html")).getroot()
+    entries = doc.xpath('//div[@id="refs"]/div[contains(@class, "csl-entry")]')
+    entry_ids = [e.get("id") for e in entries]
+    assert sorted(entry_ids) == sorted(f"ref-{k}" for k in bibliography_ids())
+    assert len(entry_ids) == 41
+    citations = doc.xpath('//span[@class="citation"]')
+    assert len(citations) >= 41
+    for span in citations:
+        links = span.xpath(".//a/@href")
+        assert links, etree.tostring(span, encoding=str)
+        for href in links:
+            assert href.startswith("#ref-") and href[1:] in entry_ids, href
+    # every reference that has a DOI shows it as a link
+    bib = {item["id"]: item for item in json.loads((ROOT / "manuscript/references.json").read_text())}
+    for entry in entries:
+        doi = bib[entry.get("id")[4:]].get("DOI")
+        if doi:
+            assert f"https://doi.org/{doi}" in entry.xpath(".//a/@href"), entry.get("id")
+    # the figure is embedded, not linked
+    images = doc.xpath("//figure//img/@src | //figure//svg")
+    assert images and all(not isinstance(i, str) or i.startswith("data:") for i in images)
+
+
+def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
+    dtd_path = need_shared("jats-schema", "jats-1.3", "dtd", "JATS-journalpublishing1-3-mathml3.dtd")
+    parser = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
+    doc = etree.parse(str(built / "manuscript.xml"), parser)
+    dtd = etree.DTD(str(dtd_path))
+    assert dtd.validate(doc), [f"{e.line}: {e.message}" for e in dtd.error_log]
+    ref_ids = set(doc.xpath("//ref-list/ref/@id"))
+    assert len(ref_ids) == 41
+    xrefs = doc.xpath('//xref[@ref-type="bibr"]/@rid')
+    assert xrefs
+    for rid in xrefs:
+        for one in rid.split():
+            assert one in ref_ids, one
+    meta = doc.find("front/article-meta")
+    assert meta.find("title-group/article-title").text
+    assert meta.find("contrib-group/contrib") is not None
+    assert meta.find("abstract") is not None
+    assert len(meta.findall("kwd-group/kwd")) >= 3
+    assert meta.find("permissions") is not None
+    # element citations with DOI (and PMID) where the bibliography has them
+    bib = {item["id"]: item for item in json.loads((ROOT / "manuscript/references.json").read_text())}
+    for ref in doc.xpath("//ref-list/ref"):
+        item = bib[ref.get("id")[4:]]
+        assert ref.find("element-citation") is not None
+        if item.get("DOI"):
+            assert ref.xpath('string(.//pub-id[@pub-id-type="doi"])') == item["DOI"]
+        if item.get("PMID"):
+            assert ref.xpath('string(.//pub-id[@pub-id-type="pmid"])') == item["PMID"]
+    empty = [el.tag for el in doc.iter() if isinstance(el.tag, str) and len(el) == 0
+             and not (el.text or "").strip() and not el.attrib]
+    assert empty == []
+
+
+def test_pdf_text_contains_the_reference_list(built: Path) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(built / "manuscript.pdf"))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    flat = re.sub(r"\s+", " ", text)
+    assert "References" in flat
+    for item in json.loads((ROOT / "manuscript/references.json").read_text()):
+        first = item["author"][0]
+        name = first.get("family") or first.get("literal")
+        assert name.split()[0] in flat, name
+    assert len(reader.pages) >= 5
+
+
+def test_two_builds_in_different_directories_are_byte_identical(built: Path,
+                                                                tmp_path: Path) -> None:
+    other = copy_project(tmp_path / "elsewhere" / "project")
+    proc = render(other)
+    assert proc.returncode == 0, proc.stderr
+    for name in OUTPUTS:
+        assert (other / "output" / name).read_bytes() == (built / name).read_bytes(), name
+
+
+def test_docx_dates_come_from_source_date_epoch(built: Path) -> None:
+    with zipfile.ZipFile(built / "manuscript.docx") as zf:
+        stamps = {info.date_time for info in zf.infolist()}
+    assert stamps == {(2023, 11, 14, 22, 13, 20)}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+def test_missing_citation_key_fails_with_key_file_and_line(project: Path) -> None:
+    source = project / "manuscript" / "review.md"
+    lines = source.read_text().split("\n")
+    target = next(i for i, line in enumerate(lines) if line.startswith("# ") and i > 5) + 2
+    lines.insert(target, "A claim that cites nothing real [@nosuchkey2099].")
+    source.write_text("\n".join(lines))
+    (project / "output").mkdir()
+    (project / "output" / "manuscript.html").write_text("previous build")
+    proc = render(project)
+    assert proc.returncode != 0
+    assert f"manuscript/review.md:{target + 1}" in proc.stderr
+    assert "nosuchkey2099" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (project / "output" / "manuscript.html").read_text() == "previous build"
+
+
+def test_unknown_style_is_a_clear_error(project: Path) -> None:
+    proc = render(project, "--style", "skeletal-radiolgy", "html")
+    assert proc.returncode != 0
+    assert "unknown CSL style 'skeletal-radiolgy'" in proc.stderr
+    assert "skeletal-radiology" in proc.stderr  # the suggestion
+    assert "Traceback" not in proc.stderr
+
+
+def test_another_style_by_name_changes_the_citations(project: Path) -> None:
+    proc = render(project, "--style", "apa", "html")
+    assert proc.returncode == 0, proc.stderr
+    text = (project / "output" / "manuscript.html").read_text()
+    assert re.search(r"Tomasian &amp; Jennings, 2023|Tomasian and Jennings, 2023", text)
+    manifest = json.loads((project / "output" / "manifest.json").read_text())
+    assert manifest["style"]["id"] == "apa"
+
+
+def test_jats_without_schema_still_builds_and_says_so(project: Path) -> None:
+    proc = render(project, "jats", env={"JATS_SCHEMA_DIR": str(project / "no-such-schema")})
+    assert proc.returncode == 0, proc.stderr
+    assert "NOT validated" in proc.stderr
+    assert (project / "output" / "manuscript.xml").is_file()
