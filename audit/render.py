@@ -257,8 +257,11 @@ def check_citations(config: Config) -> tuple[int, int]:
     keys = {e.key for e in bibliography.load_all(paths)}
     missing = [c for c in manuscript.citations if c.key not in keys]
     if missing:
-        lines = [f"{c.file}:{c.line or '?'}: citation key '{c.key}' is not in the bibliography "
-                 f"({', '.join(str(p) for p in paths)})" for c in missing]
+        def rel(path: str | Path) -> str:
+            return os.path.relpath(path, config.root)
+
+        lines = [f"{rel(c.file)}:{c.line or '?'}: citation key '{c.key}' is not in the bibliography "
+                 f"({', '.join(rel(p) for p in paths)})" for c in missing]
         raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
     return len(keys), len(manuscript.citations)
 

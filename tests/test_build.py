@@ -141,7 +141,8 @@ def project(tmp_path: Path) -> Path:
 def test_missing_citation_key_fails_with_key_file_and_line(project: Path) -> None:
     source = project / "manuscript" / "review.md"
     lines = source.read_text().split("\n")
-    target = next(i for i, line in enumerate(lines) if line.startswith("# ") and i > 5) + 2
+    body = lines.index("---", 1) + 1  # after the front matter
+    target = next(i for i, line in enumerate(lines) if line.startswith("# ") and i > body) + 2
     lines.insert(target, "A claim that cites nothing real [@nosuchkey2099].")
     source.write_text("\n".join(lines))
     (project / "output").mkdir()
