@@ -78,3 +78,33 @@ def lint(session: nox.Session) -> None:
     """ruff over the package, the tests and this file."""
     session.install("ruff")
     session.run("ruff", "check", "audit", "tests", "noxfile.py")
+
+
+def _audit_args(session: nox.Session) -> list[str]:
+    """The review, plus the built HTML and JATS when they exist (their links are checked too)."""
+    args = ["manuscript/review.md"]
+    for flag, name in (("--html", "manuscript.html"), ("--jats", "manuscript.xml")):
+        if (ROOT / "output" / name).is_file():
+            args += [flag, f"output/{name}"]
+    return [*args, *session.posargs]
+
+
+@nox.session(python=PYTHON)
+def audit(session: nox.Session) -> None:
+    """Audit the review's citations offline, from the metadata lock."""
+    install(session)
+    session.run("python", "-m", "audit", *_audit_args(session))
+
+
+@nox.session(python=PYTHON)
+def refresh(session: nox.Session) -> None:
+    """Fetch missing or stale registrar records into the lock (needs the network)."""
+    install(session)
+    session.run("python", "-m", "audit", "--refresh", *_audit_args(session))
+
+
+@nox.session(name="fake-registrar", python=PYTHON)
+def fake_registrar(session: nox.Session) -> None:
+    """Serve a local Crossref-format registrar: nox -s fake-registrar -- --records FILE [...]."""
+    install(session, "test")
+    session.run("python", "tests/fake_registrar.py", *session.posargs)

@@ -126,12 +126,18 @@ def meta_value(value: Any) -> Any:
     return c
 
 
+# pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.
+CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
+
+
 def ast_citations(ast: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(key, mode, prefix, suffix) for every citation in the document body, in order."""
     found = []
     for el in _walk(ast.get("blocks", [])):
         if el["t"] == "Cite":
             for cit in el["c"][0]:
+                if cit["citationId"].startswith(CROSSREF_PREFIXES):
+                    continue
                 found.append((cit["citationId"], cit["citationMode"]["t"],
                               _stringify(cit["citationPrefix"]), _stringify(cit["citationSuffix"])))
     return found

@@ -248,6 +248,39 @@ def check_zip_dates(path: Path, epoch: int) -> None:
     tmp.replace(path)
 
 
+def fingerprint(config: Config, style: Style, epoch: int) -> str:
+    """A hash of everything an output depends on: sources, defaults, style, tools, date.
+
+    Outputs whose fingerprint and bytes match the manifest are not rebuilt.
+    """
+    import typst
+
+    from audit import __version__
+
+    digest = hashlib.sha256()
+    files = {style.path, style.declared_path}
+    for folder in (config.manuscript.parent, config.defaults):
+        files.update(p for p in folder.rglob("*") if p.is_file())
+    for path in sorted(files):
+        digest.update(os.path.relpath(path, config.root).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for part in (pandoc.pandoc_version(), getattr(typst, "__version__", "?"), __version__,
+                 str(epoch), str(config.jats_schema)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def up_to_date(config: Config, targets: tuple[str, ...], fp: str) -> bool:
+    outputs = _read_manifest(config.output / "manifest.json").get("outputs", {})
+    for target in targets:
+        entry = outputs.get(target)
+        path = config.output / OUTPUT_NAMES[target]
+        if (not entry or entry.get("fingerprint") != fp or not path.is_file()
+                or sha256(path) != entry.get("sha256")):
+            return False
+    return True
+
+
 def check_citations(config: Config) -> tuple[int, int]:
     """Fail before pandoc when a cited key is not in the bibliography (file and line)."""
     manuscript = read_manuscript([config.manuscript])
@@ -267,12 +300,21 @@ def check_citations(config: Config) -> tuple[int, int]:
 
 
 def build(config: Config, targets: tuple[str, ...] = TARGETS,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Build ``targets`` into ``config.output``; returns the manifest."""
+          log: Callable[[str], None] = print, force: bool = False) -> dict[str, Any]:
+    """Build ``targets`` into ``config.output``; returns the manifest.
+
+    Outputs whose inputs did not change since the last build are kept as they
+    are (``force`` rebuilds them anyway).
+    """
     try:
         style = resolve_style(config.style, search=config.csl_dirs)
     except StyleError as exc:
         raise BuildError(f"style: {exc}") from None
+    epoch = source_date_epoch(config.root)
+    fp = fingerprint(config, style, epoch)
+    if not force and up_to_date(config, targets, fp):
+        log(f"up to date: {', '.join(targets)} (inputs unchanged; --force rebuilds)")
+        return _read_manifest(config.output / "manifest.json")
     try:
         n_refs, n_cites = check_citations(config)
     except InputError as exc:
@@ -282,7 +324,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     work = config.output / ".build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    run = Build(config=config, style=style, epoch=source_date_epoch(config.root), work=work)
+    run = Build(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
     ast = run.ast()
     built: dict[str, Path] = {}
@@ -298,7 +340,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     for target, path in built.items():
         final = config.output / path.name
         os.replace(path, final)
-        outputs[target] = {"file": run.rel(final), "sha256": sha256(final),
+        outputs[target] = {"file": run.rel(final), "sha256": sha256(final), "fingerprint": fp,
                            "commands": run.steps[target]}
     for target, entry in previous.get("outputs", {}).items():
         outputs.setdefault(target, entry)
@@ -333,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"outputs to build: {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--style", help="CSL style id or path to a .csl file")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root")
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     parser.add_argument("--tidy-jats", type=Path, metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tidy_jats:
@@ -346,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         config.style = args.style
     try:
         build(config, tuple(args.targets) or TARGETS,
-              log=lambda msg: print(msg, file=sys.stderr))
+              log=lambda msg: print(msg, file=sys.stderr), force=args.force)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         print("previous outputs in output/ were left as they were", file=sys.stderr)

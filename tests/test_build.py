@@ -177,3 +177,20 @@ def test_jats_without_schema_still_builds_and_says_so(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "NOT validated" in proc.stderr
     assert (project / "output" / "manuscript.xml").is_file()
+
+
+def test_unchanged_inputs_skip_the_build_and_changes_rebuild(project: Path) -> None:
+    first = render(project, "html")
+    assert first.returncode == 0, first.stderr
+    html_path = project / "output" / "manuscript.html"
+    before = html_path.read_bytes()
+    again = render(project, "html")
+    assert again.returncode == 0
+    assert "up to date" in again.stderr
+    assert html_path.read_bytes() == before
+    source = project / "manuscript" / "review.md"
+    source.write_text(source.read_text().replace("# Key points", "# Key points and summary"))
+    changed = render(project, "html")
+    assert changed.returncode == 0
+    assert "up to date" not in changed.stderr
+    assert b"Key points and summary" in html_path.read_bytes()

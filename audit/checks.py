@@ -1,0 +1,379 @@
+"""Stage 4: checks. Citations, bibliography entries and registrar records in; findings out.
+
+Each check is a small function returning a list of :class:`~audit.findings.Finding`.
+The checks never fetch anything: registrar answers arrive as :class:`Resolution`s,
+made from the lock (offline) or from a refresh (online) by :mod:`audit.cli`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.bibliography import Entry
+from audit.compare import compare_works, normalize_text, title_similarity, year_of
+from audit.findings import Finding, Severity
+from audit.identifiers import normalize_doi, normalize_pmid, parse_citekey
+from audit.manuscript import Manuscript
+from audit.reftext import PrintedReference
+
+# CSL types that are expected to carry a DOI (doi-missing is reported for these).
+DOI_EXPECTED_TYPES = frozenset({"article-journal", "article", "paper-conference", "review"})
+IDENTIFIER_SCHEMES = frozenset({"doi", "pmid", "pmcid", "arxiv", "url", "isbn", "wikidata", "raw"})
+
+
+@dataclass
+class Work:
+    """One work to verify: a bibliography entry, a printed reference, or an identifier key."""
+
+    key: str
+    item: dict[str, Any]
+    file: str | None
+    line: int | None
+    origin: str  # "bibliography", "printed" or "citekey"
+    doi: str | None = None
+    doi_problem: str | None = None
+    doi_changed: bool = False
+    raw_doi: str | None = None
+    short_doi: bool = False
+    et_al: bool = False
+
+    def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
+        return Finding(code=code, severity=severity, message=message, key=self.key,
+                       file=self.file, line=self.line, **kw)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the registrar says about one DOI: a record, a true 404, or no usable answer."""
+
+    status: str  # "ok", "not-found", "unverified"
+    record: dict[str, Any] | None = None
+    reason: str | None = None
+    source: str | None = None
+
+
+@dataclass
+class Inputs:
+    """Everything the checks look at."""
+
+    manuscript: Manuscript | None = None
+    entries: list[Entry] = field(default_factory=list)
+    printed: list[PrintedReference] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+# --- building the works ------------------------------------------------------
+
+_SHORT_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?10/[a-z0-9]+$", re.I)
+
+
+def _doi_fields(work: Work, raw: str | None) -> Work:
+    if raw:
+        work.raw_doi = str(raw)
+        if _SHORT_DOI.match(work.raw_doi.strip()):
+            work.short_doi = True  # a shortDOI (10/abcd): an alias that only doi.org expands
+            return work
+        result = normalize_doi(str(raw))
+        work.doi, work.doi_problem, work.doi_changed = result.doi, result.problem, result.changed
+        if result.doi is None:
+            work.doi_problem = result.problem or "not a DOI"
+    return work
+
+
+def works_from(inputs: Inputs) -> list[Work]:
+    """Bibliography entries, identifier keys with no entry, and printed references."""
+    works: list[Work] = []
+    keys = {e.key for e in inputs.entries}
+    for entry in inputs.entries:
+        works.append(_doi_fields(Work(entry.key, entry.item, entry.file, entry.line,
+                                      "bibliography"), entry.item.get("DOI")))
+    if inputs.manuscript is not None:
+        seen: set[str] = set()
+        for cit in inputs.manuscript.citations:
+            key = resolve_tag(cit.key, inputs.tags)
+            if key in keys or key in seen:
+                continue
+            parsed = parse_citekey(key)
+            if parsed.scheme == "doi":
+                seen.add(key)
+                work = Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey")
+                works.append(_doi_fields(work, key.split(":", 1)[1]))
+            elif parsed.scheme is None and key != cit.key:
+                pass  # a tag that resolves to a plain key: checked as that entry
+    for ref in inputs.printed:
+        item = ref.item
+        if ref.et_al:  # as printed: compare.py reads a literal "et al." as a truncated list
+            item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
+        works.append(_doi_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
+                                      et_al=ref.et_al), item.get("DOI")))
+    return works
+
+
+def resolve_tag(key: str, tags: dict[str, str]) -> str:
+    if key.lower().startswith("tag:"):
+        return tags.get(key[4:], key)
+    return key
+
+
+# --- citations against the bibliography ---------------------------------------
+
+def check_citations(inputs: Inputs) -> list[Finding]:
+    """undefined-citation, uncited-reference, duplicate-key."""
+    findings: list[Finding] = []
+    by_key: dict[str, list[Entry]] = defaultdict(list)
+    for entry in inputs.entries:
+        by_key[entry.key].append(entry)
+    for key, entries in by_key.items():
+        for dup in entries[1:]:
+            first = entries[0]
+            findings.append(Finding(
+                "duplicate-key", Severity.ERROR,
+                f"key '{key}' is defined more than once (first at {first.file}:{first.line or '?'})",
+                key=key, file=dup.file, line=dup.line))
+    manuscript = inputs.manuscript
+    if manuscript is None:
+        return findings
+    cited: set[str] = set()
+    reported: set[str] = set()
+    for cit in manuscript.citations:
+        key = resolve_tag(cit.key, inputs.tags)
+        cited.add(key)
+        if key in by_key:
+            continue
+        parsed = parse_citekey(key)
+        if cit.key.lower().startswith("tag:") and key == cit.key:
+            message = f"tag '{cit.key[4:]}' is not defined in the tags file"
+        elif parsed.scheme in IDENTIFIER_SCHEMES:
+            continue  # the key is its own identifier (Manubot style)
+        else:
+            message = f"citation key '{cit.key}' is not in the bibliography"
+        if (cit.key, cit.line) in reported:
+            continue
+        reported.add(cit.key)
+        findings.append(Finding("undefined-citation", Severity.ERROR, message, key=cit.key,
+                                file=cit.file, line=cit.line))
+    if not manuscript.nocite_all:
+        for key, entries in by_key.items():
+            if key not in cited:
+                e = entries[0]
+                findings.append(Finding("uncited-reference", Severity.WARNING,
+                                        f"'{key}' is in the bibliography but never cited",
+                                        key=key, file=e.file, line=e.line))
+    return findings
+
+
+# --- identifiers ----------------------------------------------------------------
+
+def check_identifiers(works: Iterable[Work]) -> list[Finding]:
+    """doi-malformed (error, or info when only normalised) and doi-missing."""
+    findings: list[Finding] = []
+    for work in works:
+        raw = work.raw_doi
+        if work.short_doi:
+            findings.append(work.finding("unverified", Severity.UNVERIFIED,
+                                         f"'{raw}' is a shortDOI, which the audit does not expand: "
+                                         "write the full DOI to have it checked", field="DOI",
+                                         found=raw))
+        elif raw and work.doi is None:
+            findings.append(work.finding("doi-malformed", Severity.ERROR,
+                                         f"'{raw}' is not a DOI: {work.doi_problem}",
+                                         field="DOI", found=str(raw)))
+        elif raw and work.doi_changed:
+            findings.append(work.finding("doi-malformed", Severity.INFO,
+                                         f"DOI written as '{raw}', read as '{work.doi}'",
+                                         field="DOI", found=str(raw), expected=work.doi))
+        elif not raw and work.origin == "bibliography" and work.item.get("type") in DOI_EXPECTED_TYPES:
+            findings.append(work.finding("doi-missing", Severity.WARNING,
+                                         "journal article without a DOI: it cannot be checked "
+                                         "against the registrar"))
+        pmid = work.item.get("PMID")
+        if pmid and normalize_pmid(str(pmid)) is None:
+            findings.append(work.finding("doi-malformed", Severity.ERROR,
+                                         f"PMID '{pmid}' is not a PubMed identifier",
+                                         field="PMID", found=str(pmid)))
+    return findings
+
+
+def check_duplicates(works: list[Work]) -> list[Finding]:
+    """duplicate-work: the same DOI or PMID twice, or the same title, year and first author."""
+    findings: list[Finding] = []
+    bib = [w for w in works if w.origin != "citekey"]
+    groups: dict[tuple[str, str], list[Work]] = defaultdict(list)
+    for work in bib:
+        if work.doi:
+            groups[("DOI", work.doi)].append(work)
+        pmid = normalize_pmid(str(work.item.get("PMID") or ""))
+        if pmid:
+            groups[("PMID", pmid)].append(work)
+    flagged: set[tuple[str, str]] = set()
+    for (kind, value), members in groups.items():
+        for dup in members[1:]:
+            pair = (members[0].key, dup.key)
+            if pair in flagged:
+                continue
+            flagged.add(pair)
+            findings.append(dup.finding("duplicate-work", Severity.ERROR,
+                                        f"same {kind} ({value}) as '{members[0].key}'",
+                                        field=kind, found=value))
+    by_year: dict[int | None, list[Work]] = defaultdict(list)
+    for work in bib:
+        if work.item.get("title"):
+            by_year[year_of(work.item)].append(work)
+    for year, members in by_year.items():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if (a.key, b.key) in flagged or not _same_first_author(a.item, b.item):
+                    continue
+                if title_similarity(a.item["title"], b.item["title"]) >= 0.95:
+                    flagged.add((a.key, b.key))
+                    findings.append(b.finding(
+                        "duplicate-work", Severity.WARNING,
+                        f"looks like the same work as '{a.key}' (title, year {year}, first author)",
+                        field="title", found=b.item["title"], expected=a.item["title"]))
+    return findings
+
+
+def _first_family(item: dict[str, Any]) -> str:
+    authors = item.get("author") or []
+    if not authors:
+        return ""
+    first = authors[0]
+    return normalize_text(str(first.get("family") or first.get("literal") or ""))
+
+
+def _same_first_author(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return _first_family(a) == _first_family(b)
+
+
+# --- against the registrar ------------------------------------------------------
+
+UPDATE_CODES = {
+    "retraction": ("retracted", Severity.ERROR, "has been RETRACTED"),
+    "removal": ("retracted", Severity.ERROR, "has been removed (withdrawn)"),
+    "withdrawal": ("retracted", Severity.ERROR, "has been withdrawn"),
+    "expression_of_concern": ("expression-of-concern", Severity.WARNING,
+                              "carries an expression of concern"),
+    "expression-of-concern": ("expression-of-concern", Severity.WARNING,
+                              "carries an expression of concern"),
+    "correction": ("corrected", Severity.INFO, "has a published correction"),
+    "erratum": ("corrected", Severity.INFO, "has a published erratum"),
+    "corrigendum": ("corrected", Severity.INFO, "has a published corrigendum"),
+}
+
+
+def check_updates(work: Work, record: dict[str, Any]) -> list[Finding]:
+    """retracted, expression-of-concern, corrected, from the record's update relations."""
+    findings = []
+    for update in record.get("updates") or []:
+        kind = str(update.get("type", "")).lower().replace(" ", "_")
+        if kind not in UPDATE_CODES:
+            continue
+        code, severity, text = UPDATE_CODES[kind]
+        notice = update.get("DOI")
+        source = update.get("source")
+        detail = f" (notice {notice}" + (f", source: {source}" if source else "") + ")" if notice else ""
+        findings.append(work.finding(code, severity, f"{work.doi} {text}{detail}",
+                                     field="DOI", found=work.doi, expected=notice))
+    return findings
+
+
+def check_registrar(works: Iterable[Work], resolutions: dict[str, Resolution]) -> list[Finding]:
+    """doi-not-found, unverified, metadata-mismatch and the update notices."""
+    findings: list[Finding] = []
+    for work in works:
+        if not work.doi:
+            continue
+        res = resolutions.get(work.doi)
+        if res is None:
+            continue
+        if res.status == "not-found":
+            findings.append(work.finding("doi-not-found", Severity.ERROR,
+                                         f"{work.doi} is not registered (the registrar answered 404)",
+                                         field="DOI", found=work.doi))
+            continue
+        if res.status != "ok" or res.record is None:
+            findings.append(work.finding("unverified", Severity.UNVERIFIED,
+                                         f"{work.doi} could not be checked: {res.reason}",
+                                         field="DOI", found=work.doi))
+            continue
+        findings += check_updates(work, res.record)
+        if work.origin == "citekey":
+            continue  # the key's own metadata is the registrar's
+        findings += compare(work, res.record)
+    return findings
+
+
+def compare(work: Work, record: dict[str, Any]) -> list[Finding]:
+    findings = []
+    for diff in compare_works(work.item, record):
+        severity = Severity.ERROR if diff.grade == "error" else Severity.WARNING
+        findings.append(work.finding(
+            "metadata-mismatch", severity,
+            f"{diff.field}: {diff.detail}", field=diff.field,
+            expected=diff.expected, found=diff.found))
+    return findings
+
+
+# --- printed references without a DOI ---------------------------------------------
+
+def match_record(item: dict[str, Any], candidates: dict[str, dict[str, Any]],
+                 threshold: float = 0.9) -> tuple[str, float] | None:
+    """The candidate record (by DOI) that is clearly the same work as ``item``, if any.
+
+    Agreement is required on the title (similarity >= ``threshold``) and on
+    the first author or the year; the best match must also beat the runner-up
+    clearly.
+    """
+    title = item.get("title")
+    if not title:
+        return None
+    scored = []
+    for doi, record in candidates.items():
+        if not record.get("title"):
+            continue
+        score = title_similarity(str(title), str(record["title"]))
+        if score >= threshold and (_same_first_author(item, record)
+                                   or (year_of(item) and year_of(item) == year_of(record))):
+            scored.append((score, doi))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
+        return None
+    return scored[0][1], scored[0][0]
+
+
+def attach_printed_dois(works: list[Work], candidates: dict[str, dict[str, Any]]) -> list[Finding]:
+    """Printed references without a DOI: find their record among ``candidates`` (lock or registrar).
+
+    A match lets the reference be compared field by field; no match is a
+    ``doi-missing`` warning (it cannot be verified).
+    """
+    findings = []
+    for work in works:
+        if work.origin != "printed" or work.doi or work.item.get("DOI"):
+            continue
+        if work.item.get("type") not in DOI_EXPECTED_TYPES:
+            continue
+        match = match_record(work.item, candidates)
+        if match is None:
+            findings.append(work.finding("doi-missing", Severity.WARNING,
+                                         "no DOI printed and no registered record matches: "
+                                         "cannot be verified"))
+            continue
+        work.doi = match[0]
+        findings.append(work.finding("doi-missing", Severity.INFO,
+                                     f"no DOI printed; matched to {match[0]} by title, "
+                                     "author and year", field="DOI", expected=match[0]))
+    return findings
+
+
+def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolution],
+               extra: Iterable[Finding] = ()) -> list[Finding]:
+    findings = [*check_citations(inputs), *check_identifiers(works), *check_duplicates(works),
+                *extra, *check_registrar(works, resolutions)]
+    return findings

@@ -1,0 +1,277 @@
+"""``python -m audit``: the citation audit, from the command line.
+
+manuscript -> citations + bibliography -> registrar records (lock, then network)
+-> checks -> findings -> report. Exit status: 0 when no finding is at or above
+``--fail-on``, 1 otherwise, 2 for unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from audit import __version__, bibliography, checks, lock, outputs, report, suppressions
+from audit.findings import Finding, Severity
+from audit.manuscript import InputError, read_manuscript, read_text
+from audit.reftext import parse_reference_text
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+REFRESH_BATCH = 25  # records are locked after every batch, so an interrupted refresh keeps its work
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m audit",
+        description="Audit a manuscript's citations against its bibliography and the DOI registrar.")
+    p.add_argument("files", nargs="*", type=Path, help="Markdown manuscript file(s)")
+    p.add_argument("--bibliography", action="append", type=Path, metavar="FILE",
+                   help="bibliography (CSL JSON/YAML, BibTeX, BibLaTeX); default: the front matter's")
+    p.add_argument("--reference-text", type=Path, metavar="FILE",
+                   help="a numbered plain-text reference list (Vancouver/NLM) to audit")
+    p.add_argument("--tags", type=Path, metavar="FILE",
+                   help="Manubot citation tags (TSV: tag, citation)")
+    p.add_argument("--lock", type=Path, metavar="PATH",
+                   help=f"metadata lock (default: {lock.DEFAULT_NAME} beside the first input)")
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch missing or stale records from the registrar and lock them")
+    p.add_argument("--max-age", type=int, default=365, metavar="DAYS",
+                   help="with --refresh, refetch records older than this (default 365)")
+    p.add_argument("--crossref-url", help="Crossref REST API base (env AUDIT_CROSSREF_URL)")
+    p.add_argument("--doi-url", help="doi.org base for content negotiation (env AUDIT_DOI_URL)")
+    p.add_argument("--mailto", help="contact e-mail for the registrar's polite pool (env AUDIT_MAILTO)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    p.add_argument("--format", choices=report.FORMATS, default="table", help="report format")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here")
+    p.add_argument("--fail-on", choices=[s.value for s in Severity] + ["never"], default="error",
+                   help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--suppressions", type=Path, metavar="FILE",
+                   help=f"accepted findings (default: {suppressions.DEFAULT_FILENAME} beside the input)")
+    p.add_argument("--style", help="CSL style for the side-by-side view (default: the project's)")
+    p.add_argument("--html", type=Path, metavar="FILE", help="check citation links in built HTML")
+    p.add_argument("--jats", type=Path, metavar="FILE", help="check citation links in built JATS")
+    p.add_argument("--version", action="version", version=f"manuscript-audit {__version__}")
+    return p
+
+
+def read_tags(path: Path) -> dict[str, str]:
+    """Manubot's ``citation-tags.tsv`` (tag, citation) or a ``citations.tsv`` (input_id, dealiased_id)."""
+    rows = list(csv.reader(read_text(path).splitlines(), delimiter="\t"))
+    if not rows:
+        return {}
+    header = [h.strip().lower() for h in rows[0]]
+    tags: dict[str, str] = {}
+    if header[:2] == ["tag", "citation"]:
+        for row in rows[1:]:
+            if len(row) >= 2:
+                tags[row[0].strip()] = row[1].strip()
+    elif "input_id" in header and "dealiased_id" in header:
+        i, j = header.index("input_id"), header.index("dealiased_id")
+        for row in rows[1:]:
+            if len(row) > max(i, j) and row[i].startswith("tag:"):
+                tags[row[i][4:]] = row[j]
+    else:
+        raise InputError("tags file must have a header 'tag<TAB>citation'", file=path, line=1)
+    return tags
+
+
+def default_style() -> Path | None:
+    from audit.render import Config
+    from audit.styles import StyleError, resolve_style
+
+    try:
+        return resolve_style(Config.load(Path.cwd()).style).path
+    except StyleError:
+        return None
+
+
+class Progress:
+    """A rich progress bar on stderr while fetching (silent when stderr is not a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self.bar = Progress("fetching registrar records", BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True,
+                            disable=not console.is_terminal)
+        self.task = self.bar.add_task("fetch", total=total)
+        self.done = 0
+
+    def __enter__(self) -> Progress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self.bar.update(self.task, completed=self.done)
+
+
+def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
+            ) -> dict[str, checks.Resolution]:
+    """Fetch the DOIs that are missing or stale; lock the good answers batch by batch."""
+    from audit.registrar import RegistrarClient
+
+    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
+                                      mailto=args.mailto, timeout=args.timeout)
+    max_age = timedelta(days=args.max_age)
+    todo = [d for d in dois if not lockfile.is_fresh(d, max_age)]
+    failures: dict[str, checks.Resolution] = {}
+    if not todo:
+        return failures
+    with Progress(len(todo)) as progress:
+        for start in range(0, len(todo), REFRESH_BATCH):
+            batch = todo[start:start + REFRESH_BATCH]
+            before = progress.done
+            results = client.fetch_many(batch, progress=lambda done, _total, b=before:
+                                        progress.bar.update(progress.task, completed=b + done))
+            progress.done = before + len(batch)
+            good: dict[str, lock.LockedRecord] = {}
+            for doi, outcome in results.items():
+                if outcome.status == "ok" and outcome.record is not None:
+                    source = "crossref" if outcome.source_url and outcome.source_url.startswith(
+                        client.crossref_url) else "doi.org"
+                    good[doi] = lock.LockedRecord(
+                        record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
+                        provenance={"source": source, "url": outcome.source_url})
+                else:
+                    failures[doi] = checks.Resolution(outcome.status, reason=outcome.reason,
+                                                      source=outcome.source_url)
+            if good:
+                merged = lock.merge(lockfile.path, good)
+                lockfile.records = merged.records
+    return failures
+
+
+def resolve(dois: list[str], lockfile: lock.Lock, failures: dict[str, checks.Resolution],
+            refreshed: bool) -> dict[str, checks.Resolution]:
+    out: dict[str, checks.Resolution] = {}
+    for doi in dois:
+        entry = lockfile.get(doi)
+        if doi in failures:
+            out[doi] = failures[doi]
+        elif entry is not None:
+            out[doi] = checks.Resolution("ok", record=entry.record,
+                                         source=str(entry.provenance.get("source", "lock")))
+        else:
+            why = ("not in the metadata lock" if refreshed else
+                   "not in the metadata lock (run with --refresh to fetch it)")
+            out[doi] = checks.Resolution("unverified", reason=why)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.files and not args.reference_text:
+        raise InputError("nothing to audit: give Markdown file(s) and/or --reference-text FILE")
+    inputs = checks.Inputs()
+    if args.files:
+        inputs.manuscript = read_manuscript(args.files)
+        paths = bibliography.bibliography_paths(inputs.manuscript, args.bibliography)
+        for path in paths:
+            if not path.is_file():
+                raise InputError("bibliography file not found", file=path)
+        inputs.entries = bibliography.load_all(paths)
+    elif args.bibliography:
+        inputs.entries = bibliography.load_all(args.bibliography)
+    if args.tags:
+        inputs.tags = read_tags(args.tags)
+    if args.reference_text:
+        inputs.printed = parse_reference_text(read_text(args.reference_text), str(args.reference_text))
+        if not inputs.printed:
+            raise InputError("no numbered references found (expected lines such as "
+                             "'1. Author A. Title. Journal. 2020;1:1-2.')",
+                             file=args.reference_text, line=1)
+    first = args.files[0] if args.files else args.reference_text
+    lock_path = args.lock or first.parent / lock.DEFAULT_NAME
+    lockfile = lock.Lock.load(lock_path)
+
+    works = checks.works_from(inputs)
+    extra: list[Finding] = [
+        Finding("reference-unparsed", Severity.WARNING, "; ".join(ref.problems),
+                key=f"#{ref.number}", file=str(args.reference_text), line=ref.line)
+        for ref in inputs.printed if ref.problems]
+    for work in works:
+        if work.origin == "printed":
+            work.file = str(args.reference_text)
+    candidates = {doi: e.record for doi, e in lockfile.records.items()}
+    extra += checks.attach_printed_dois(works, candidates)
+    dois = list(dict.fromkeys(w.doi for w in works if w.doi))
+    failures = refresh(dois, lockfile, args) if args.refresh else {}
+    resolutions = resolve(dois, lockfile, failures, args.refresh)
+
+    n_cited = len(set(inputs.manuscript.cited_keys)) if inputs.manuscript else 0
+    if args.html:
+        extra += outputs.check_html(args.html, n_cited)
+    if args.jats:
+        extra += outputs.check_jats(args.jats, n_cited)
+    findings = checks.run_checks(inputs, works, resolutions, extra)
+
+    supp_path = args.suppressions or first.parent / suppressions.DEFAULT_FILENAME
+    rules = suppressions.load_suppressions(supp_path, required=args.suppressions is not None)
+    kept, suppressed, _unused = suppressions.apply_suppressions(findings, rules)
+
+    style_path = None
+    if args.style:
+        from audit.styles import resolve_style
+
+        style_path = resolve_style(args.style).path
+    else:
+        style_path = default_style()
+    by_key = {w.key: w for w in works}
+    context = report.ReportContext(
+        tool_version=__version__,
+        inputs=[str(p) for p in [*args.files, *([args.reference_text] if args.reference_text else [])]],
+        suppressed=suppressed,
+        references={k: w.item for k, w in by_key.items()},
+        registered={k: r.record for k, w in by_key.items()
+                    if w.doi and (r := resolutions.get(w.doi)) and r.record},
+        style_path=style_path,
+        fail_on=Severity(args.fail_on) if args.fail_on != "never" else Severity.ERROR,
+        n_references=len(inputs.entries) or len(inputs.printed),
+        n_citations=len(inputs.manuscript.citations) if inputs.manuscript else None,
+    )
+    text = report.render(kept, args.format, context=context,
+                         color=args.output is None and sys.stdout.isatty())
+    if args.output:
+        lock.write_atomic(args.output, text if text.endswith("\n") else text + "\n")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return exit_code(kept, args.fail_on)
+
+
+def exit_code(findings: list[Finding], fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (InputError, suppressions.SuppressionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a style error or similar user-facing problem
+        from audit.styles import StyleError
+
+        if isinstance(exc, StyleError):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        raise
+    except KeyboardInterrupt:
+        print("interrupted; the metadata lock keeps every batch fetched so far", file=sys.stderr)
+        return 130
+
+
+def _unused(*_: Any) -> None:  # pragma: no cover - keeps the signature list tidy
+    return None

@@ -1,0 +1,138 @@
+"""Stage 3a: the metadata lock, the registrar records an audit used, kept beside the manuscript.
+
+Like a package lock: committed, so that the build and CI never need the network.
+Each record says when and from where it was fetched. Only successful answers are
+ever written (an error is never locked), and every write is crash-safe: a
+temporary file in the same folder, fsync, then an atomic rename, all under a
+file lock so that two refreshes at once cannot interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from audit.manuscript import InputError
+
+LOCK_VERSION = 1
+DEFAULT_NAME = "references.lock.json"
+
+
+@dataclass
+class LockedRecord:
+    """One registrar record as locked: the CSL JSON item and its provenance."""
+
+    record: dict[str, Any]
+    fetched: str
+    provenance: dict[str, Any]
+
+    def age(self, now: datetime) -> timedelta | None:
+        try:
+            when = datetime.fromisoformat(self.fetched.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return now - when
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fetched": self.fetched, "provenance": self.provenance, "record": self.record}
+
+
+@dataclass
+class Lock:
+    """The lockfile's content, keyed by lower-case DOI."""
+
+    path: Path
+    records: dict[str, LockedRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Lock:
+        if not path.exists():
+            return cls(path)
+        text = path.read_text("utf-8")
+        try:
+            data = json.loads(text) if text.strip() else {"records": {}}
+        except json.JSONDecodeError as exc:
+            raise InputError(f"the metadata lock is not valid JSON: {exc.msg}", file=path,
+                             line=exc.lineno) from None
+        if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
+            raise InputError("the metadata lock has no 'records' object", file=path, line=1)
+        version = data.get("lock-version", LOCK_VERSION)
+        if version != LOCK_VERSION:
+            raise InputError(f"unsupported lock-version {version} (this tool reads "
+                             f"{LOCK_VERSION})", file=path, line=1)
+        records = {}
+        for doi, entry in data["records"].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("record"), dict):
+                raise InputError(f"lock entry for {doi} has no 'record'", file=path)
+            records[doi.lower()] = LockedRecord(record=entry["record"],
+                                                fetched=str(entry.get("fetched", "")),
+                                                provenance=dict(entry.get("provenance", {})))
+        return cls(path, records)
+
+    def get(self, doi: str) -> LockedRecord | None:
+        return self.records.get(doi.lower())
+
+    def is_fresh(self, doi: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
+        entry = self.get(doi)
+        if entry is None:
+            return False
+        if max_age is None:
+            return True
+        age = entry.age(now or datetime.now(UTC))
+        return age is not None and age <= max_age
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lock-version": LOCK_VERSION,
+                "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a reader (or a crash) sees old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lockfile's companion ``.lock`` so that concurrent refreshes take turns."""
+    with FileLock(str(path) + ".lock", timeout=timeout):
+        yield
+
+
+def merge(path: Path, new: dict[str, LockedRecord]) -> Lock:
+    """Add ``new`` records to the lock on disk (re-read under the file lock) and save it."""
+    with locked(path):
+        current = Lock.load(path)
+        for doi, entry in new.items():
+            current.records[doi.lower()] = entry
+        write_atomic(path, json.dumps(current.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return current
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
