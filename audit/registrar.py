@@ -1,0 +1,645 @@
+"""Fetch registrar metadata for DOIs as CSL JSON: Crossref first, then doi.org.
+
+``RegistrarClient.fetch_many`` asks Crossref's REST API (``GET /works/{doi}``) for
+each DOI and, on a Crossref 404 only, doi.org content negotiation for CSL JSON.
+Every DOI ends as a :class:`FetchOutcome`:
+
+- ``ok``: a CSL JSON record whose DOI matches the one asked for;
+- ``not-found``: a true 404 from *both* Crossref and doi.org;
+- ``unverified``: anything else (HTTP errors after bounded retries, time-outs,
+  resets, truncated or non-JSON bodies, another DOI's record, redirect loops,
+  the run's total deadline). Network and protocol problems never raise.
+
+Politeness: a ``User-Agent`` with a ``mailto``, a shared token-bucket rate limiter
+that follows ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``, ``Retry-After`` on
+429/503, exponential back-off with jitter, and at most ``max_concurrency``
+requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from audit import __version__
+
+__all__ = ["FetchOutcome", "RegistrarClient", "crossref_to_csl", "csl_to_crossref"]
+
+PROJECT_URL = "https://github.com/manuscript-audit/manuscript-audit"
+CSL_JSON = "application/vnd.citationstyles.csl+json"
+MAX_REDIRECTS = 5
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After
+INITIAL_RATE = (5.0, 1.0)  # (requests per second, burst) until a response advertises a limit
+UNADVERTISED_RATE = (20.0, 4.0)  # when the server answers without advertising a limit
+
+Status = Literal["ok", "not-found", "unverified"]
+
+
+# --------------------------------------------------------------------------- conversion
+
+_CROSSREF_TO_CSL_TYPE = {
+    "journal-article": "article-journal",
+    "proceedings-article": "paper-conference",
+    "book-chapter": "chapter",
+    "book-section": "chapter",
+    "book-part": "chapter",
+    "book-track": "chapter",
+    "book": "book",
+    "monograph": "book",
+    "edited-book": "book",
+    "reference-book": "book",
+    "book-set": "book",
+    "book-series": "book",
+    "proceedings": "book",
+    "posted-content": "article",
+    "component": "article",
+    "dataset": "dataset",
+    "database": "dataset",
+    "report": "report",
+    "report-series": "report",
+    "report-component": "report",
+    "dissertation": "thesis",
+    "reference-entry": "entry",
+    "standard": "standard",
+    "peer-review": "review",
+    "journal": "periodical",
+    "journal-issue": "periodical",
+    "journal-volume": "periodical",
+}
+_CSL_TO_CROSSREF_TYPE = {
+    "article-journal": "journal-article",
+    "paper-conference": "proceedings-article",
+    "chapter": "book-chapter",
+    "book": "book",
+    "article": "posted-content",
+    "dataset": "dataset",
+    "report": "report",
+    "thesis": "dissertation",
+    "entry": "reference-entry",
+    "entry-dictionary": "reference-entry",
+    "entry-encyclopedia": "reference-entry",
+    "standard": "standard",
+    "review": "peer-review",
+    "periodical": "journal",
+}
+
+
+def _first(value: Any) -> str | None:
+    """The first non-empty string of a Crossref list field (or the string itself)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _date_parts(date: Any) -> list[int] | None:
+    """``[y, m, d]`` (as long as known) from a ``{"date-parts": [[...]]}`` object."""
+    try:
+        parts = date["date-parts"][0]
+        out = [int(p) for p in parts if p is not None]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return out or None
+
+
+def _iso_date(date: Any) -> str | None:
+    parts = _date_parts(date)
+    return "-".join(f"{p:02d}" for p in parts) if parts else None
+
+
+def _crossref_name(person: Mapping[str, Any]) -> dict[str, str] | None:
+    if not isinstance(person, Mapping):
+        return None
+    if person.get("family"):
+        name = {"family": str(person["family"])}
+        for key in ("given", "suffix"):
+            if person.get(key):
+                name[key] = str(person[key])
+        return name
+    literal = person.get("name") or person.get("given")
+    return {"literal": str(literal)} if literal else None
+
+
+def _csl_name(person: Mapping[str, Any]) -> dict[str, str] | None:
+    if not isinstance(person, Mapping):
+        return None
+    if person.get("family"):
+        name = {"family": str(person["family"])}
+        for key in ("given", "suffix"):
+            if person.get(key):
+                name[key] = str(person[key])
+        return name
+    literal = person.get("literal") or person.get("given")
+    return {"name": str(literal)} if literal else None
+
+
+def _update(relation: Mapping[str, Any]) -> dict[str, Any]:
+    kind = str(relation.get("type") or "update").strip().lower().replace("-", "_")
+    update: dict[str, Any] = {"type": kind.replace(" ", "_"), "DOI": relation.get("DOI")}
+    update["source"] = relation.get("source") or "publisher"
+    update["date"] = _iso_date(relation.get("updated"))
+    update["label"] = relation.get("label") or kind.replace("_", " ").capitalize()
+    return update
+
+
+def _relation(update: Mapping[str, Any]) -> dict[str, Any]:
+    relation: dict[str, Any] = {
+        "type": update.get("type"),
+        "DOI": update.get("DOI"),
+        "source": update.get("source") or "publisher",
+        "label": update.get("label"),
+    }
+    if update.get("date"):
+        parts = [int(p) for p in str(update["date"]).split("-") if p.isdigit()]
+        relation["updated"] = {"date-parts": [parts]}
+    return {k: v for k, v in relation.items() if v is not None}
+
+
+def crossref_to_csl(message: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert a Crossref ``work`` message into a CSL JSON item.
+
+    Update relations are kept: ``updates`` lists the notices that update *this* work
+    (Crossref's ``updated-by``: retractions, expressions of concern, corrections,
+    including Retraction Watch entries with ``"source": "retraction-watch"``), each
+    ``{"type", "DOI", "source", "date", "label"}``; ``notice-for`` lists, in the same
+    shape, the works that this record is itself a notice for (``update-to``).
+    """
+    item: dict[str, Any] = {"type": _CROSSREF_TO_CSL_TYPE.get(message.get("type", ""), "article")}
+    if message.get("DOI"):
+        item["DOI"] = str(message["DOI"])
+    title, subtitle = _first(message.get("title")), _first(message.get("subtitle"))
+    if title and subtitle and subtitle.lower() not in title.lower():
+        title = f"{title}: {subtitle}"
+    if title or subtitle:
+        item["title"] = title or subtitle
+    for role in ("author", "editor"):
+        names = [n for n in map(_crossref_name, message.get(role) or []) if n]
+        if names:
+            item[role] = names
+    if container := _first(message.get("container-title")):
+        item["container-title"] = container
+    if short := _first(message.get("short-container-title")):
+        item["container-title-short"] = short
+    issns = message.get("ISSN") or [
+        t.get("value") for t in message.get("issn-type") or [] if isinstance(t, Mapping)
+    ]
+    issns = [str(i) for i in ([issns] if isinstance(issns, str) else issns) if i]
+    if issns:
+        item["ISSN"] = list(dict.fromkeys(issns))
+    for key in ("issued", "published-print", "published-online", "published"):
+        if parts := _date_parts(message.get(key)):
+            item["issued"] = {"date-parts": [parts]}
+            break
+    for key in ("volume", "issue", "page", "publisher", "URL"):
+        if message.get(key) not in (None, ""):
+            item[key] = str(message[key])
+    if isbn := _first(message.get("ISBN")):
+        item["ISBN"] = isbn
+    if updates := [_update(u) for u in message.get("updated-by") or [] if isinstance(u, Mapping)]:
+        item["updates"] = updates
+    if notices := [_update(u) for u in message.get("update-to") or [] if isinstance(u, Mapping)]:
+        item["notice-for"] = notices
+    return item
+
+
+def csl_to_crossref(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`crossref_to_csl`: a Crossref ``work`` message from CSL JSON."""
+    message: dict[str, Any] = {"type": _CSL_TO_CROSSREF_TYPE.get(item.get("type", ""), "other")}
+    if item.get("DOI"):
+        message["DOI"] = str(item["DOI"])
+    message["title"] = [str(item["title"])] if item.get("title") else []
+    for role in ("author", "editor"):
+        names = [n for n in map(_csl_name, item.get(role) or []) if n]
+        if names:
+            message[role] = [
+                {**n, "sequence": "first" if i == 0 else "additional", "affiliation": []}
+                for i, n in enumerate(names)
+            ]
+    message["container-title"] = [str(item["container-title"])] if item.get("container-title") else []
+    short = item.get("container-title-short") or item.get("journalAbbreviation")
+    message["short-container-title"] = [str(short)] if short else []
+    issn = item.get("ISSN")
+    if issn:
+        message["ISSN"] = [str(i) for i in (issn if isinstance(issn, list) else [issn])]
+    if parts := _date_parts(item.get("issued")):
+        message["issued"] = {"date-parts": [parts]}
+        message["published"] = {"date-parts": [parts]}
+    for key in ("volume", "issue", "page", "publisher", "URL"):
+        if item.get(key) not in (None, ""):
+            message[key] = str(item[key])
+    if item.get("ISBN"):
+        message["ISBN"] = [str(item["ISBN"])]
+    if item.get("updates"):
+        message["updated-by"] = [_relation(u) for u in item["updates"]]
+    if item.get("notice-for"):
+        message["update-to"] = [_relation(u) for u in item["notice-for"]]
+    return message
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What the registrar said about one DOI (``reason`` explains anything but ``ok``)."""
+
+    doi: str
+    status: Status
+    record: dict[str, Any] | None = None
+    reason: str | None = None
+    source_url: str | None = None
+    fetched: str | None = None
+    attempts: int = 0
+
+
+def _utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalize_doi(doi: str) -> str:
+    """``10.x/y`` from a DOI, a ``doi:`` string or a doi.org URL (case kept)."""
+    doi = doi.strip()
+    return re.sub(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", "", doi, flags=re.IGNORECASE)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER)
+
+
+def _interval_seconds(value: str) -> float | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", value or "")
+    if not match:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, None: 1.0, "m": 60.0, "h": 3600.0}[match.group(2)]
+    seconds = float(match.group(1)) * scale
+    return seconds if seconds > 0 else None
+
+
+class _RateLimiter:
+    """A token bucket shared by every request to one host (one per event loop run).
+
+    For an advertised limit of L requests per W seconds the bucket refills at
+    0.75·L/W with a burst of 0.2·L, so no window of W seconds sees more than L.
+    """
+
+    def __init__(self, rate: float, burst: float, known: bool) -> None:
+        self.rate, self.burst, self.known = rate, burst, known
+        self.tokens = burst
+        self.updated = time.monotonic()
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:  # FIFO: waiters queue behind the sleeping one
+            while True:
+                now = time.monotonic()
+                if now < self.paused_until:
+                    await asyncio.sleep(self.paused_until - now)
+                    continue
+                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    def observe(self, headers: httpx.Headers) -> None:
+        try:
+            limit = float(headers["x-rate-limit-limit"])
+            interval = _interval_seconds(headers["x-rate-limit-interval"])
+        except (KeyError, ValueError):
+            if not self.known:  # the server does not advertise a limit
+                self._set(*UNADVERTISED_RATE)
+            return
+        if limit > 0 and interval:
+            self._set(0.75 * limit / interval, max(1.0, math.floor(0.2 * limit)))
+
+    def _set(self, rate: float, burst: float) -> None:
+        if (rate, burst) != (self.rate, self.burst):
+            self.rate, self.burst = rate, burst
+            self.tokens = min(self.tokens, burst)
+        self.known = True
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.tokens = 0.0
+
+
+@dataclass
+class _Trace:
+    attempts: int = 0
+
+
+# --------------------------------------------------------------------------- client
+
+
+class RegistrarClient:
+    """Fetches CSL JSON for DOIs from Crossref, falling back to doi.org on a Crossref 404.
+
+    ``timeout`` bounds connecting and each read (seconds); ``max_retries`` is the
+    number of attempts per URL (the first included); ``total_deadline`` bounds a whole
+    :meth:`fetch_many` run, after which the DOIs still pending are ``unverified``.
+    """
+
+    def __init__(
+        self,
+        crossref_url: str = "https://api.crossref.org",
+        doi_url: str = "https://doi.org",
+        mailto: str | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        max_concurrency: int = 8,
+        total_deadline: float = 120.0,
+        backoff_base: float = 0.5,
+    ) -> None:
+        self.crossref_url = crossref_url.rstrip("/")
+        self.doi_url = doi_url.rstrip("/")
+        self.mailto = mailto
+        self.timeout = timeout
+        self.max_retries = max(1, max_retries)
+        self.max_concurrency = max(1, max_concurrency)
+        self.total_deadline = total_deadline
+        self.backoff_base = backoff_base
+        self._learned: dict[str, tuple[float, float]] = {}  # host -> (rate, burst) across runs
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RegistrarClient:
+        """A client configured from ``AUDIT_CROSSREF_URL``, ``AUDIT_DOI_URL``, ``AUDIT_MAILTO``.
+
+        Explicit keyword arguments win over the environment.
+        """
+        env = os.environ if env is None else env
+        settings: dict[str, Any] = {}
+        for name, key in (
+            ("crossref_url", "AUDIT_CROSSREF_URL"),
+            ("doi_url", "AUDIT_DOI_URL"),
+            ("mailto", "AUDIT_MAILTO"),
+        ):
+            if env.get(key):
+                settings[name] = env[key]
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**settings)
+
+    @property
+    def user_agent(self) -> str:
+        contact = f"; mailto:{self.mailto}" if self.mailto else ""
+        return f"manuscript-audit/{__version__} ({PROJECT_URL}{contact})"
+
+    # -- public, synchronous
+
+    def fetch(self, doi: str) -> FetchOutcome:
+        """Fetch one DOI (see :meth:`fetch_many`)."""
+        return self.fetch_many([doi])[doi]
+
+    def fetch_many(
+        self,
+        dois: Iterable[str],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, FetchOutcome]:
+        """Fetch every DOI; the result maps each DOI as given to its outcome.
+
+        ``progress(done, total)`` is called after each DOI. Runs its own event loop
+        (in a worker thread when called from inside a running loop).
+        """
+        coroutine = self.afetch_many(dois, progress)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
+    # -- public, asynchronous
+
+    async def afetch_many(
+        self,
+        dois: Iterable[str],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, FetchOutcome]:
+        """The asynchronous form of :meth:`fetch_many`."""
+        wanted = list(dict.fromkeys(dois))
+        deadline = asyncio.get_running_loop().time() + self.total_deadline
+        bases = (self.crossref_url, self.doi_url)
+        by_host = {urlsplit(base).netloc: self._limiter(base) for base in bases}
+        limiters = {base: by_host[urlsplit(base).netloc] for base in bases}
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+        results: dict[str, FetchOutcome] = {}
+
+        async def one(doi: str) -> None:
+            trace = _Trace()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    async with semaphore:
+                        outcome = await self._fetch_one(client, limiters, doi, trace)
+            except TimeoutError:
+                outcome = FetchOutcome(
+                    doi,
+                    "unverified",
+                    reason=f"deadline exceeded ({self.total_deadline:g} s for the whole run)",
+                    attempts=trace.attempts,
+                )
+            results[doi] = outcome
+            if progress is not None:
+                progress(len(results), len(wanted))
+
+        async with httpx.AsyncClient(
+            headers={"User-Agent": self.user_agent},
+            params={"mailto": self.mailto} if self.mailto else None,
+            timeout=httpx.Timeout(self.timeout),
+            limits=httpx.Limits(max_connections=self.max_concurrency),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+        ) as client:
+            await asyncio.gather(*(one(doi) for doi in wanted))
+        for host, limiter in by_host.items():
+            if limiter.known:
+                self._learned[host] = (limiter.rate, limiter.burst)
+        return {doi: results[doi] for doi in wanted}
+
+    # -- internals
+
+    def _limiter(self, base: str) -> _RateLimiter:
+        learned = self._learned.get(urlsplit(base).netloc)
+        return _RateLimiter(*(learned or INITIAL_RATE), known=learned is not None)
+
+    async def _fetch_one(
+        self,
+        client: httpx.AsyncClient,
+        limiters: dict[str, _RateLimiter],
+        given: str,
+        trace: _Trace,
+    ) -> FetchOutcome:
+        doi = normalize_doi(given)
+        if not doi.startswith("10."):
+            return FetchOutcome(given, "unverified", reason=f"not a DOI: {given!r}")
+        path = quote(doi, safe="/")
+
+        def unverified(reason: str, url: str) -> FetchOutcome:
+            return FetchOutcome(given, "unverified", reason=reason, source_url=url, attempts=trace.attempts)
+
+        crossref = f"{self.crossref_url}/works/{path}"
+        response, problem = await self._get(
+            client, limiters[self.crossref_url], crossref, "application/json", trace
+        )
+        if response is None:
+            return unverified(problem or "no response", crossref)
+        if response.status_code == 200:
+            return self._accept(given, doi, response, crossref, trace, crossref_format=True)
+        if response.status_code != 404:
+            return unverified(f"HTTP {response.status_code} from {crossref}", crossref)
+
+        negotiated = f"{self.doi_url}/{path}"
+        response, problem = await self._get(client, limiters[self.doi_url], negotiated, CSL_JSON, trace)
+        if response is None:
+            return unverified(f"{problem} (after a Crossref 404)", negotiated)
+        if response.status_code == 404:
+            return FetchOutcome(
+                given,
+                "not-found",
+                reason=f"HTTP 404 from {crossref} and from {negotiated}",
+                source_url=negotiated,
+                fetched=_utcnow(),
+                attempts=trace.attempts,
+            )
+        if response.status_code != 200:
+            return unverified(
+                f"HTTP {response.status_code} from {negotiated} (after a Crossref 404)", negotiated
+            )
+        return self._accept(given, doi, response, negotiated, trace, crossref_format=False)
+
+    async def _get(
+        self,
+        client: httpx.AsyncClient,
+        limiter: _RateLimiter,
+        url: str,
+        accept: str,
+        trace: _Trace,
+    ) -> tuple[httpx.Response | None, str | None]:
+        """GET with bounded retries: a final response (any status) or a reason."""
+        problem = ""
+        for attempt in range(1, self.max_retries + 1):
+            await limiter.acquire()
+            trace.attempts += 1
+            wait: float | None = None
+            try:
+                response = await client.get(url, headers={"Accept": accept})
+            except httpx.TooManyRedirects:
+                return None, f"redirect loop (more than {MAX_REDIRECTS} redirects) from {url}"
+            except httpx.TimeoutException as exc:
+                what = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting"
+                problem = f"timed out after {self.timeout:g} s {what} for {url}"
+            except httpx.RemoteProtocolError as exc:
+                text = str(exc)
+                if "body" in text or "incomplete" in text.lower():
+                    problem = f"truncated response from {url} ({text})"
+                else:
+                    problem = f"connection reset by {url} ({text})"
+            except (httpx.ReadError, httpx.WriteError) as exc:
+                problem = f"connection reset by {url} ({str(exc) or type(exc).__name__})"
+            except httpx.ConnectError as exc:
+                problem = f"could not connect to {url} ({exc})"
+            except httpx.HTTPError as exc:
+                problem = f"request to {url} failed ({type(exc).__name__}: {exc})"
+            else:
+                limiter.observe(response.headers)
+                if response.status_code not in RETRY_STATUSES:
+                    return response, None
+                problem = f"HTTP {response.status_code} from {url}"
+                wait = _retry_after(response.headers)
+                if response.status_code == 429:
+                    limiter.pause(wait if wait is not None else self._backoff(attempt))
+            if attempt < self.max_retries:
+                await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
+        plural = "s" if self.max_retries != 1 else ""
+        return None, f"{problem} after {self.max_retries} attempt{plural}"
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential back-off with "equal jitter": between d/2 and d, d = base·2^(n-1)."""
+        delay = min(30.0, self.backoff_base * 2 ** (attempt - 1))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def _accept(
+        self,
+        given: str,
+        doi: str,
+        response: httpx.Response,
+        url: str,
+        trace: _Trace,
+        *,
+        crossref_format: bool,
+    ) -> FetchOutcome:
+        record, problem = _parse(response, crossref_format)
+        if record is not None:
+            answered = str(record.get("DOI") or "")
+            if not answered:
+                problem = "registrar answered without a DOI"
+            elif answered.lower() != doi.lower():
+                problem = f"registrar answered for a different DOI ({answered})"
+        if problem is not None or record is None:
+            return FetchOutcome(
+                given,
+                "unverified",
+                reason=f"{problem} from {url}",
+                source_url=url,
+                attempts=trace.attempts,
+            )
+        return FetchOutcome(
+            given, "ok", record=record, source_url=url, fetched=_utcnow(), attempts=trace.attempts
+        )
+
+
+def _parse(response: httpx.Response, crossref_format: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """The CSL record in a 200 answer, or why there is none."""
+    content_type = response.headers.get("content-type", "").lower()
+    text = response.text
+    if "html" in content_type or text.lstrip()[:1] == "<":
+        return None, f"HTML page instead of JSON (Content-Type {content_type or 'missing'})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.strip() and exc.pos >= len(text.rstrip()):
+            return None, f"truncated response ({len(response.content)} bytes)"
+        return None, f"invalid JSON in response ({exc.msg} at char {exc.pos})"
+    if crossref_format:
+        if not (
+            isinstance(data, dict)
+            and data.get("status") == "ok"
+            and data.get("message-type") == "work"
+            and isinstance(data.get("message"), dict)
+        ):
+            return None, "unexpected Crossref answer (not a work message)"
+        try:
+            return crossref_to_csl(data["message"]), None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            return None, f"unexpected Crossref answer ({type(exc).__name__}: {exc})"
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, dict):
+        return None, "unexpected CSL JSON (not an object)"
+    return data, None
