@@ -7,6 +7,7 @@ pandoc silently accepts (duplicate keys).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -66,6 +67,41 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+# Every declaration of any key, found in one pass (a search per key is quadratic on big files).
+_ANY_DECLARATION = {
+    "csljson": re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"'),
+    "markdown": re.compile(r"^\s*-?\s*id\s*:\s*['\"]?(.*?)['\"]?\s*$", re.M),
+}
+_ANY_BIBTEX_DECLARATION = re.compile(r"@\w+\s*[{(]\s*([^\s,{}()]+)\s*,", re.I)
+
+
+def _declarations(fmt: str, text: str) -> dict[str, list[int]]:
+    """Offsets of the declarations of every key in ``text``, in file order (keys as written:
+    one with a JSON escape is looked up on its own by :meth:`_Locator.offsets`)."""
+    found: dict[str, list[int]] = {}
+    for match in _ANY_DECLARATION.get(fmt, _ANY_BIBTEX_DECLARATION).finditer(text):
+        found.setdefault(match.group(1), []).append(match.start())
+    return found
+
+
+class _Locator:
+    """Line of the n-th declaration of a key: one pass over the text, then lookups."""
+
+    def __init__(self, fmt: str, text: str) -> None:
+        self.fmt, self.text = fmt, text
+        self.index = _declarations(fmt, text)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def offsets(self, key: str) -> list[int]:
+        if key not in self.index:  # a key the one-pass pattern misses: search for it alone
+            pattern = _declaration_pattern(self.fmt, key)
+            self.index[key] = [m.start() for m in pattern.finditer(self.text)]
+        return self.index[key]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+
 def _check_syntax(path: Path, fmt: str, text: str) -> None:
     """Precise errors (file and line) for JSON and YAML, before pandoc sees the file."""
     if fmt == "csljson":
@@ -119,28 +155,19 @@ def load(path: Path) -> list[Entry]:
         raise InputError(f"cannot read bibliography: {exc.message}", file=path,
                          line=exc.line) from None
     items = json.loads(result.stdout or "[]")
+    locator = _Locator(fmt, text)
+    seen: dict[str, int] = {}
     entries = []
     for item in items:
         key = str(item.get("id", ""))
-        match = _declaration_pattern(fmt, key).search(text)
+        # the second, third… entry with the same key gets the line of its own declaration
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        offsets = locator.offsets(key)
+        offset = offsets[n] if n < len(offsets) else (offsets[0] if offsets else None)
         entries.append(Entry(key=key, item=item, file=str(path),
-                             line=_line_of(text, match.start()) if match else None))
-    return _with_duplicate_lines(entries, fmt, text)
-
-
-def _with_duplicate_lines(entries: list[Entry], fmt: str, text: str) -> list[Entry]:
-    """Give the second, third… entry with the same key the line of its own declaration."""
-    seen: dict[str, int] = {}
-    fixed = []
-    for entry in entries:
-        n = seen.get(entry.key, 0)
-        seen[entry.key] = n + 1
-        if n:
-            matches = list(_declaration_pattern(fmt, entry.key).finditer(text))
-            if n < len(matches):
-                entry = Entry(entry.key, entry.item, entry.file, _line_of(text, matches[n].start()))
-        fixed.append(entry)
-    return fixed
+                             line=locator.line(offset) if offset is not None else None))
+    return entries
 
 
 def load_all(paths: list[Path]) -> list[Entry]:

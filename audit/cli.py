@@ -20,7 +20,7 @@ from audit.manuscript import InputError, read_manuscript, read_text
 from audit.reftext import parse_reference_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-REFRESH_BATCH = 25  # records are locked after every batch, so an interrupted refresh keeps its work
+LOCK_FLUSH_SECONDS = 0.5  # how often a refresh saves what it has fetched so far
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,44 +109,56 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(*exc)
 
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        self.bar.update(self.task, completed=self.done)
+    def advance_to(self, done: int) -> None:
+        self.done = done
+        self.bar.update(self.task, completed=done)
 
 
 def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
             ) -> dict[str, checks.Resolution]:
-    """Fetch the DOIs that are missing or stale; lock the good answers batch by batch."""
-    from audit.registrar import RegistrarClient
+    """Fetch the DOIs that are missing or stale; lock good answers as they arrive.
 
-    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
-                                      mailto=args.mailto, timeout=args.timeout)
+    Answers are merged into the lock at most every ``LOCK_FLUSH_SECONDS`` (and at
+    the end), each time atomically, so an interrupted refresh keeps what it fetched.
+    """
+    import time
+
+    from audit.registrar import FetchOutcome, RegistrarClient
+
     max_age = timedelta(days=args.max_age)
     todo = [d for d in dois if not lockfile.is_fresh(d, max_age)]
     failures: dict[str, checks.Resolution] = {}
     if not todo:
         return failures
-    with Progress(len(todo)) as progress:
-        for start in range(0, len(todo), REFRESH_BATCH):
-            batch = todo[start:start + REFRESH_BATCH]
-            before = progress.done
-            results = client.fetch_many(batch, progress=lambda done, _total, b=before:
-                                        progress.bar.update(progress.task, completed=b + done))
-            progress.done = before + len(batch)
-            good: dict[str, lock.LockedRecord] = {}
-            for doi, outcome in results.items():
-                if outcome.status == "ok" and outcome.record is not None:
-                    source = "crossref" if outcome.source_url and outcome.source_url.startswith(
-                        client.crossref_url) else "doi.org"
-                    good[doi] = lock.LockedRecord(
-                        record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
-                        provenance={"source": source, "url": outcome.source_url})
-                else:
-                    failures[doi] = checks.Resolution(outcome.status, reason=outcome.reason,
+    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
+                                      mailto=args.mailto, timeout=args.timeout,
+                                      total_deadline=60.0 + len(todo))
+    pending: dict[str, lock.LockedRecord] = {}
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if pending:
+            lockfile.records = lock.merge(lockfile.path, pending).records
+            pending.clear()
+        last_flush = time.monotonic()
+
+    def on_result(outcome: FetchOutcome) -> None:
+        if outcome.status == "ok" and outcome.record is not None:
+            url = outcome.source_url or ""
+            pending[outcome.doi] = lock.LockedRecord(
+                record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
+                provenance={"source": "crossref" if "/works/" in url else "doi.org", "url": url})
+            if time.monotonic() - last_flush >= LOCK_FLUSH_SECONDS:
+                flush()
+        else:
+            failures[outcome.doi] = checks.Resolution(outcome.status, reason=outcome.reason,
                                                       source=outcome.source_url)
-            if good:
-                merged = lock.merge(lockfile.path, good)
-                lockfile.records = merged.records
+
+    with Progress(len(todo)) as progress:
+        client.fetch_many(todo, progress=lambda done, _total: progress.advance_to(done),
+                          on_result=on_result)
+    flush()
     return failures
 
 

@@ -263,6 +263,8 @@ def _grade_title(found: dict[str, Any], expected: dict[str, Any]) -> Difference 
         return None
     e_title = variants[0]
     ne = normalize_text(e_title)
+    if not ne:
+        return None
 
     def diff(grade: Grade, detail: str) -> Difference:
         return Difference("title", grade, e_title, f_title, detail)
@@ -373,11 +375,14 @@ def names_match(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return _literal_matches(_literal(b), a)
     full_a, core_a = _family_keys(a)
     full_b, core_b = _family_keys(b)
-    if not (core_a or core_b):
-        return False
+    given_a, given_b = _name_parts(a)[2], _name_parts(b)[2]
+    if not (core_a or core_b):  # a mononym in ``given``, or only particles
+        if full_a or full_b:
+            return full_a == full_b and _givens_compatible(given_a, given_b)
+        return bool(_compact(given_a)) and _compact(given_a) == _compact(given_b)
     if full_a != full_b and core_a != core_b:
         return False
-    return _givens_compatible(_name_parts(a)[2], _name_parts(b)[2])
+    return _givens_compatible(given_a, given_b)
 
 
 def _same_family(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -425,7 +430,8 @@ def _authors(item: dict[str, Any]) -> list[dict[str, Any]]:
     names = item.get("author")
     if not isinstance(names, list):
         return []
-    return [n for n in names if isinstance(n, dict) and any(_text(v) for v in n.values())]
+    keys = ("literal", "family", "given", "non-dropping-particle", "dropping-particle")
+    return [n for n in names if isinstance(n, dict) and any(normalize_text(_text(n.get(k))) for k in keys)]
 
 
 def _grade_author(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
@@ -748,8 +754,8 @@ def journal_matches(found: str, expected_record: dict[str, Any]) -> bool:
 
 
 def _grade_container(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
-    f_names = _journal_names(found)
-    e_names = _journal_names(expected)
+    f_names = [n for n in _journal_names(found) if normalize_text(n)]
+    e_names = [n for n in _journal_names(expected) if normalize_text(n)]
     if not f_names or not e_names:
         return None
     if any(journal_matches(name, expected) for name in f_names):
@@ -798,7 +804,7 @@ def _first_number(value: str) -> str | None:
 
 def _grade_volume(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
     f_vol, e_vol = _text(found.get("volume")), _text(expected.get("volume"))
-    if not f_vol or not e_vol or _norm_number(f_vol) == _norm_number(e_vol):
+    if not _norm_number(f_vol) or not _norm_number(e_vol) or _norm_number(f_vol) == _norm_number(e_vol):
         return None
     if _first_number(f_vol) is not None and _first_number(f_vol) == _first_number(e_vol):
         return Difference(
@@ -825,7 +831,9 @@ def _grade_issue(found: dict[str, Any], expected: dict[str, Any]) -> Difference 
     a different issue may mean a different article, hence an error.
     """
     f_issue, e_issue = _text(found.get("issue")), _text(expected.get("issue"))
-    if not f_issue or not e_issue or _norm_number(f_issue) == _norm_number(e_issue):
+    if not _norm_number(f_issue) or not _norm_number(e_issue):
+        return None
+    if _norm_number(f_issue) == _norm_number(e_issue):
         return None
     f_vol, e_vol = _text(found.get("volume")), _text(expected.get("volume"))
     corroborated = (
@@ -893,7 +901,7 @@ def _page_number(page: str) -> str | None:
 
 def _grade_page(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
     f_page, e_page = _page_of(found), _page_of(expected)
-    if not f_page or not e_page:
+    if not normalize_text(f_page) or not normalize_text(e_page):
         return None
     f_first, f_last = expand_page_range(f_page)
     e_first, e_last = expand_page_range(e_page)

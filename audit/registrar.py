@@ -229,7 +229,9 @@ def csl_to_crossref(item: Mapping[str, Any]) -> dict[str, Any]:
                 {**n, "sequence": "first" if i == 0 else "additional", "affiliation": []}
                 for i, n in enumerate(names)
             ]
-    message["container-title"] = [str(item["container-title"])] if item.get("container-title") else []
+    message["container-title"] = (
+        [str(item["container-title"])] if item.get("container-title") else []
+    )
     short = item.get("container-title-short") or item.get("journalAbbreviation")
     message["short-container-title"] = [str(short)] if short else []
     issn = item.get("ISSN")
@@ -305,7 +307,8 @@ class _RateLimiter:
     """A token bucket shared by every request to one host (one per event loop run).
 
     For an advertised limit of L requests per W seconds the bucket refills at
-    0.75·L/W with a burst of 0.2·L, so no window of W seconds sees more than L.
+    0.95·L/W with a burst of 0.05·L, so no window of W seconds sees more than L
+    while a long refresh runs at 95% of the advertised rate.
     """
 
     def __init__(self, rate: float, burst: float, known: bool) -> None:
@@ -338,7 +341,7 @@ class _RateLimiter:
                 self._set(*UNADVERTISED_RATE)
             return
         if limit > 0 and interval:
-            self._set(0.75 * limit / interval, max(1.0, math.floor(0.2 * limit)))
+            self._set(0.95 * limit / interval, max(1.0, math.floor(0.05 * limit)))
 
     def _set(self, rate: float, burst: float) -> None:
         if (rate, burst) != (self.rate, self.burst):
@@ -421,13 +424,15 @@ class RegistrarClient:
         self,
         dois: Iterable[str],
         progress: Callable[[int, int], None] | None = None,
+        on_result: Callable[[FetchOutcome], None] | None = None,
     ) -> dict[str, FetchOutcome]:
         """Fetch every DOI; the result maps each DOI as given to its outcome.
 
-        ``progress(done, total)`` is called after each DOI. Runs its own event loop
-        (in a worker thread when called from inside a running loop).
+        ``progress(done, total)`` is called after each DOI, and ``on_result(outcome)``
+        as soon as each outcome is known (so a caller can save work as it goes).
+        Runs its own event loop (in a worker thread when called from inside a running loop).
         """
-        coroutine = self.afetch_many(dois, progress)
+        coroutine = self.afetch_many(dois, progress, on_result)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -441,6 +446,7 @@ class RegistrarClient:
         self,
         dois: Iterable[str],
         progress: Callable[[int, int], None] | None = None,
+        on_result: Callable[[FetchOutcome], None] | None = None,
     ) -> dict[str, FetchOutcome]:
         """The asynchronous form of :meth:`fetch_many`."""
         wanted = list(dict.fromkeys(dois))
@@ -465,6 +471,8 @@ class RegistrarClient:
                     attempts=trace.attempts,
                 )
             results[doi] = outcome
+            if on_result is not None:
+                on_result(outcome)
             if progress is not None:
                 progress(len(results), len(wanted))
 
@@ -501,7 +509,9 @@ class RegistrarClient:
         path = quote(doi, safe="/")
 
         def unverified(reason: str, url: str) -> FetchOutcome:
-            return FetchOutcome(given, "unverified", reason=reason, source_url=url, attempts=trace.attempts)
+            return FetchOutcome(
+                given, "unverified", reason=reason, source_url=url, attempts=trace.attempts
+            )
 
         crossref = f"{self.crossref_url}/works/{path}"
         response, problem = await self._get(
@@ -515,7 +525,9 @@ class RegistrarClient:
             return unverified(f"HTTP {response.status_code} from {crossref}", crossref)
 
         negotiated = f"{self.doi_url}/{path}"
-        response, problem = await self._get(client, limiters[self.doi_url], negotiated, CSL_JSON, trace)
+        response, problem = await self._get(
+            client, limiters[self.doi_url], negotiated, CSL_JSON, trace
+        )
         if response is None:
             return unverified(f"{problem} (after a Crossref 404)", negotiated)
         if response.status_code == 404:
@@ -614,7 +626,9 @@ class RegistrarClient:
         )
 
 
-def _parse(response: httpx.Response, crossref_format: bool) -> tuple[dict[str, Any] | None, str | None]:
+def _parse(
+    response: httpx.Response, crossref_format: bool
+) -> tuple[dict[str, Any] | None, str | None]:
     """The CSL record in a 200 answer, or why there is none."""
     content_type = response.headers.get("content-type", "").lower()
     text = response.text

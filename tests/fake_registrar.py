@@ -128,7 +128,9 @@ class FakeRegistrar:
         port: int = 0,
     ) -> None:
         self.records = {doi.lower(): dict(item) for doi, item in records.items()}
-        self.scenarios = {doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()}
+        self.scenarios = {
+            doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
+        }
         self.rate_limit, self.rate_interval, self.latency = rate_limit, rate_interval, latency
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -380,7 +382,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=Path, required=True, help="CSL JSON array (or {doi: item})")
+    parser.add_argument(
+        "--records", type=Path, required=True, help="CSL JSON array (or {doi: item})"
+    )
     parser.add_argument("--scenarios", type=Path, help='JSON object {doi: "503x2", ...}')
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

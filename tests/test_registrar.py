@@ -74,7 +74,9 @@ def dois_by_scenario(records: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fake(records: dict[str, dict[str, Any]], dois_by_scenario: dict[str, str]) -> Iterator[FakeRegistrar]:
+def fake(
+    records: dict[str, dict[str, Any]], dois_by_scenario: dict[str, str]
+) -> Iterator[FakeRegistrar]:
     scenarios = {doi: name for name, doi in dois_by_scenario.items() if name not in ("ua", "plain")}
     scenarios[dois_by_scenario["deadline"]] = "latency:5"
     with FakeRegistrar(records, scenarios=scenarios) as server:
@@ -109,7 +111,8 @@ def essentials(item: dict[str, Any]) -> dict[str, Any]:
         "title": item.get("title"),
         "author": names(item),
         "container-title": item.get("container-title"),
-        "container-title-short": item.get("container-title-short") or item.get("journalAbbreviation"),
+        "container-title-short": item.get("container-title-short")
+        or item.get("journalAbbreviation"),
         "year": year,
         "volume": item.get("volume"),
         "issue": item.get("issue"),
@@ -184,7 +187,9 @@ text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1).fil
     year=st.integers(1500, 2100),
     volume=st.from_regex(r"[0-9]{1,4}", fullmatch=True),
 )
-def test_round_trip_property(title: str, people: list[tuple[str, str]], year: int, volume: str) -> None:
+def test_round_trip_property(
+    title: str, people: list[tuple[str, str]], year: int, volume: str
+) -> None:
     item = {
         "DOI": "10.5555/x",
         "type": "article-journal",
@@ -247,7 +252,9 @@ def test_fetch_many_all_ok_within_max_concurrency(records: dict[str, dict[str, A
     assert calls == [(i, 72) for i in range(1, 73)]
 
 
-def test_retracted_record_carries_the_update(fake: FakeRegistrar, dois_by_scenario: dict[str, str]) -> None:
+def test_retracted_record_carries_the_update(
+    fake: FakeRegistrar, dois_by_scenario: dict[str, str]
+) -> None:
     outcome = client_for(fake).fetch(dois_by_scenario["retracted"])
     assert outcome.status == "ok", outcome.reason
     assert outcome.record is not None
@@ -258,7 +265,9 @@ def test_retracted_record_carries_the_update(fake: FakeRegistrar, dois_by_scenar
 
 
 @pytest.mark.parametrize("scenario", list(FAULTS))
-def test_fault_scenarios(fake: FakeRegistrar, dois_by_scenario: dict[str, str], scenario: str) -> None:
+def test_fault_scenarios(
+    fake: FakeRegistrar, dois_by_scenario: dict[str, str], scenario: str
+) -> None:
     status, reason, requests = FAULTS[scenario]
     doi = dois_by_scenario[scenario]
     outcome = client_for(fake).fetch(doi)
@@ -305,7 +314,9 @@ def test_crossref_404_falls_back_to_doi_org(
     assert negotiated and negotiated[0]["Accept"] == CSL_JSON
 
 
-def test_user_agent_and_query_carry_the_mailto(fake: FakeRegistrar, dois_by_scenario: dict[str, str]) -> None:
+def test_user_agent_and_query_carry_the_mailto(
+    fake: FakeRegistrar, dois_by_scenario: dict[str, str]
+) -> None:
     doi = dois_by_scenario["ua"]
     assert client_for(fake).fetch(doi).status == "ok"
     path, headers = next((p, h) for p, h in fake.requests if p.startswith(f"/works/{doi}"))
@@ -314,7 +325,9 @@ def test_user_agent_and_query_carry_the_mailto(fake: FakeRegistrar, dois_by_scen
     assert "mailto=audit-tests%40example.org" in path
 
 
-def test_total_deadline_bounds_the_run(fake: FakeRegistrar, dois_by_scenario: dict[str, str]) -> None:
+def test_total_deadline_bounds_the_run(
+    fake: FakeRegistrar, dois_by_scenario: dict[str, str]
+) -> None:
     slow, plain = dois_by_scenario["deadline"], dois_by_scenario["plain"]
     client = client_for(fake, timeout=10.0, total_deadline=1.0)
     start = time.monotonic()
@@ -336,7 +349,9 @@ def test_rate_limit_is_respected(records: dict[str, dict[str, Any]]) -> None:
     assert statuses.count(200) == 40
 
 
-def test_fetch_many_inside_a_running_loop(fake: FakeRegistrar, dois_by_scenario: dict[str, str]) -> None:
+def test_fetch_many_inside_a_running_loop(
+    fake: FakeRegistrar, dois_by_scenario: dict[str, str]
+) -> None:
     doi = dois_by_scenario["plain"]
 
     async def main() -> FetchOutcome:
@@ -348,6 +363,8 @@ def test_fetch_many_inside_a_running_loop(fake: FakeRegistrar, dois_by_scenario:
 def test_unreachable_registrar_is_unverified() -> None:
     with FakeRegistrar({}) as server:
         url = server.url  # closed after this block: nothing listens there any more
-    outcome = RegistrarClient(crossref_url=url, doi_url=url, timeout=1.0, backoff_base=0.01).fetch("10.1/x")
+    outcome = RegistrarClient(crossref_url=url, doi_url=url, timeout=1.0, backoff_base=0.01).fetch(
+        "10.1/x"
+    )
     assert outcome.status == "unverified"
     assert outcome.reason is not None and "could not connect" in outcome.reason

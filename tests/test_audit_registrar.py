@@ -1,0 +1,190 @@
+"""The audit against a registrar: a real HTTP server on 127.0.0.1 speaking Crossref's format.
+
+Records are real registrar-derived CSL JSON (the meta-review corpus, retrieved by
+Manubot); faults are injected per DOI by tests/fake_registrar.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, need_shared
+from tests.fake_registrar import FakeRegistrar, records_from_csl
+
+CORPUS = ("corpora", "meta-review")
+
+
+def meta_review() -> tuple[Path, dict[str, dict[str, Any]]]:
+    base = need_shared(*CORPUS)
+    items = json.loads((base / "output" / "references.json").read_text())
+    return base, records_from_csl(items)
+
+
+def valid_dois(records: dict[str, dict[str, Any]]) -> list[str]:
+    """The corpus's real DOIs (one Manubot item carries a URL path in its DOI field)."""
+    return sorted(doi for doi in records if doi.startswith("10."))
+
+
+def run_audit(args: list[str], server: FakeRegistrar | None = None, cwd: Path | None = None,
+              timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    if server is not None:
+        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
+    else:  # anything that tries the network fails fast and visibly
+        env |= {"AUDIT_CROSSREF_URL": "http://127.0.0.1:9", "AUDIT_DOI_URL": "http://127.0.0.1:9"}
+    return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def meta_review_args(base: Path, lock: Path) -> list[str]:
+    content = base / "content"
+    return [str(content / "01.abstract.md"), str(content / "02.main-text.md"),
+            "--bibliography", str(content / "manual-references.json"),
+            "--tags", str(base / "output" / "citations.tsv"), "--lock", str(lock),
+            "--format", "json"]
+
+
+def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> None:
+    base, records = meta_review()
+    retracted = "10.7554/elife.16800"
+    assert retracted in records
+    lock = tmp_path / "lock.json"
+    with FakeRegistrar(records, scenarios={retracted: "retracted"}) as server:
+        online = run_audit([*meta_review_args(base, lock), "--refresh"], server)
+        fetched = {path for path, _ in server.requests}
+    assert online.returncode == 1, online.stderr  # the retraction is an error
+    report = json.loads(online.stdout)
+    codes = {(f["code"], f["key"]) for f in report["findings"]}
+    assert ("retracted", "doi:10.7554/eLife.16800") in codes
+    assert not [f for f in report["findings"] if f["code"] == "undefined-citation"]
+    assert not [f for f in report["findings"] if f["code"] == "metadata-mismatch"
+                and f["severity"] == "error"]
+    locked = json.loads(lock.read_text())["records"]
+    cited_dois = {f for f in fetched if f.startswith("/works/")}
+    assert len(locked) >= 60 and len(cited_dois) >= len(locked)
+    assert all(entry["provenance"]["source"] in ("crossref", "doi.org") for entry in locked.values())
+    # offline: same verdicts from the lock, no network at all
+    offline = run_audit(meta_review_args(base, lock))
+    assert offline.returncode == 1
+    assert json.loads(offline.stdout)["findings"] == report["findings"]
+
+
+def _bib(tmp_path: Path, dois: list[str]) -> Path:
+    """A manuscript citing these DOIs, its bibliography copied from the corpus's records."""
+    _, records = meta_review()
+    items = [{**records[doi], "id": f"w{i}"} for i, doi in enumerate(dois)]
+    (tmp_path / "refs.json").write_text(json.dumps(items))
+    md = tmp_path / "paper.md"
+    md.write_text("---\nbibliography: refs.json\n---\n\n"
+                  + " ".join(f"[@w{i}]" for i in range(len(dois))) + "\n")
+    return md
+
+
+@pytest.mark.parametrize(("scenario", "code", "reason"), [
+    ("503", "unverified", "503"),
+    ("500", "unverified", "500"),
+    ("reset", "unverified", ""),
+    ("hang:20", "unverified", "time"),
+    ("truncated", "unverified", ""),
+    ("invalid-json", "unverified", "JSON"),
+    ("html200", "unverified", "HTML"),
+    ("wrong-doi", "unverified", "different DOI"),
+    ("redirect-loop", "unverified", "redirect"),
+    ("404", "doi-not-found", "404"),
+])
+def test_faults_end_as_documented_and_lock_nothing(tmp_path: Path, scenario: str, code: str,
+                                                  reason: str) -> None:
+    _, records = meta_review()
+    good, bad = valid_dois(records)[:2]
+    md = _bib(tmp_path, [good, bad])
+    lock = tmp_path / "references.lock.json"
+    with FakeRegistrar(records, scenarios={bad: scenario}) as server:
+        proc = run_audit([str(md), "--refresh", "--timeout", "2", "--format", "json"], server)
+        attempts = server.count(bad)
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    about_bad = [f for f in report["findings"] if f["key"] == "w1" and f["field"] == "DOI"]
+    assert [f["code"] for f in about_bad] == [code]
+    assert reason.lower() in about_bad[0]["message"].lower()
+    assert proc.returncode == (1 if code == "doi-not-found" else 0)
+    assert attempts <= 8  # retries are bounded
+    assert set(json.loads(lock.read_text())["records"]) == {good}
+
+
+def test_rate_limited_registrar_recovers(tmp_path: Path) -> None:
+    _, records = meta_review()
+    dois = valid_dois(records)[:30]
+    md = _bib(tmp_path, dois)
+    with FakeRegistrar(records, rate_limit=10) as server:
+        proc = run_audit([str(md), "--refresh", "--format", "json"], server)
+    assert proc.returncode == 0, proc.stderr
+    assert not [f for f in json.loads(proc.stdout)["findings"] if f["code"] == "unverified"]
+    assert len(json.loads((tmp_path / "references.lock.json").read_text())["records"]) == 30
+
+
+def test_user_agent_carries_the_contact_address(tmp_path: Path) -> None:
+    _, records = meta_review()
+    md = _bib(tmp_path, valid_dois(records)[:1])
+    with FakeRegistrar(records) as server:
+        proc = run_audit([str(md), "--refresh", "--mailto", "editor@example.org"], server)
+        agents = [headers.get("User-Agent", "") for _, headers in server.requests]
+    assert proc.returncode == 0, proc.stderr
+    assert agents and all("mailto:editor@example.org" in ua for ua in agents)
+
+
+def test_sigkill_during_refresh_never_corrupts_the_lock(tmp_path: Path) -> None:
+    _, records = meta_review()
+    dois = valid_dois(records)
+    md = _bib(tmp_path, dois)
+    lock = tmp_path / "references.lock.json"
+    env = {**os.environ}
+    import random
+
+    rng = random.Random(20261124)
+    sizes: list[int] = []
+    with FakeRegistrar(records, latency=0.02) as server:
+        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
+        for _ in range(20):
+            proc = subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh",
+                                     "--max-age", "0", "--format", "json"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            time.sleep(rng.uniform(0.2, 2.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            if lock.exists():
+                data = json.loads(lock.read_text())  # always valid JSON
+                for doi, entry in data["records"].items():
+                    assert entry["record"]["DOI"].lower() == doi
+                    assert entry["fetched"] and entry["provenance"]["source"]
+                sizes.append(len(data["records"]))
+    # the kills landed while records were being written, not only before or after
+    assert sizes and max(sizes) > 0
+
+
+def test_two_refreshes_at_once_keep_the_lock_whole(tmp_path: Path) -> None:
+    _, records = meta_review()
+    dois = valid_dois(records)
+    first = tmp_path / "a"
+    second = tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    md_a = _bib(first, dois[: len(dois) // 2])
+    md_b = _bib(second, dois[len(dois) // 2:])
+    lock = tmp_path / "shared.lock.json"
+    with FakeRegistrar(records, latency=0.01) as server:
+        env = {**os.environ, "AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
+        procs = [subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh", "--lock",
+                                   str(lock)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  env=env) for md in (md_a, md_b)]
+        for proc in procs:
+            proc.wait(timeout=120)
+    assert set(json.loads(lock.read_text())["records"]) == set(dois)
