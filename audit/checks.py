@@ -39,6 +39,7 @@ class Work:
     doi_changed: bool = False
     raw_doi: str | None = None
     short_doi: bool = False
+    query: str | None = None  # the reference as printed, for a bibliographic search
     et_al: bool = False
 
     def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
@@ -109,7 +110,7 @@ def works_from(inputs: Inputs) -> list[Work]:
         if ref.et_al:  # as printed: compare.py reads a literal "et al." as a truncated list
             item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
         works.append(_doi_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
-                                      et_al=ref.et_al), item.get("DOI")))
+                                      et_al=ref.et_al, query=ref.raw), item.get("DOI")))
     return works
 
 
@@ -324,9 +325,8 @@ def match_record(item: dict[str, Any], candidates: dict[str, dict[str, Any]],
                  threshold: float = 0.9) -> tuple[str, float] | None:
     """The candidate record (by DOI) that is clearly the same work as ``item``, if any.
 
-    Agreement is required on the title (similarity >= ``threshold``) and on
-    the first author or the year; the best match must also beat the runner-up
-    clearly.
+    Agreement is required on the title (similarity >= ``threshold``), the
+    first author and the year; the best match must also beat the runner-up clearly.
     """
     title = item.get("title")
     if not title:
@@ -336,8 +336,8 @@ def match_record(item: dict[str, Any], candidates: dict[str, dict[str, Any]],
         if not record.get("title"):
             continue
         score = title_similarity(str(title), str(record["title"]))
-        if score >= threshold and (_same_first_author(item, record)
-                                   or (year_of(item) and year_of(item) == year_of(record))):
+        if (score >= threshold and _same_first_author(item, record)
+                and year_of(item) is not None and year_of(item) == year_of(record)):
             scored.append((score, doi))
     if not scored:
         return None
@@ -350,26 +350,72 @@ def match_record(item: dict[str, Any], candidates: dict[str, dict[str, Any]],
 def attach_printed_dois(works: list[Work], candidates: dict[str, dict[str, Any]]) -> list[Finding]:
     """Printed references without a DOI: find their record among ``candidates`` (lock or registrar).
 
-    A match lets the reference be compared field by field; no match is a
-    ``doi-missing`` warning (it cannot be verified).
+    A match lets the reference be compared field by field; references still
+    without a DOI after this (and after an online search) get
+    :func:`unmatched_printed`.
     """
     findings = []
     for work in works:
-        if work.origin != "printed" or work.doi or work.item.get("DOI"):
-            continue
-        if work.item.get("type") not in DOI_EXPECTED_TYPES:
+        if work.origin != "printed" or not needs_search(work):
             continue
         match = match_record(work.item, candidates)
         if match is None:
-            findings.append(work.finding("doi-missing", Severity.WARNING,
-                                         "no DOI printed and no registered record matches: "
-                                         "cannot be verified"))
             continue
         work.doi = match[0]
         findings.append(work.finding("doi-missing", Severity.INFO,
                                      f"no DOI printed; matched to {match[0]} by title, "
                                      "author and year", field="DOI", expected=match[0]))
     return findings
+
+
+def unmatched_printed(works: list[Work]) -> list[Finding]:
+    return [work.finding("doi-missing", Severity.WARNING,
+                         "no DOI printed and no registered record matches: cannot be verified")
+            for work in works if work.origin == "printed" and needs_search(work)]
+
+
+def query_text(work: Work) -> str:
+    """The text of a bibliographic query for ``work``: as printed, or composed from its fields."""
+    if work.query:
+        return work.query
+    item = work.item
+    names = ", ".join(str(a.get("family") or a.get("literal") or "") for a in item.get("author") or [])
+    parts = [names, str(item.get("title") or ""), str(item.get("container-title") or ""),
+             str(year_of(item) or ""), str(item.get("volume") or ""), str(item.get("page") or "")]
+    return ". ".join(p for p in parts if p)
+
+
+def suggest_dois(works: list[Work], searches: dict[str, list[dict[str, Any]]]) -> list[Finding]:
+    """Online: a DOI for a reference without one, when the registrar's top hit is clearly it.
+
+    Printed references take the DOI (and are then checked field by field);
+    bibliography entries get a ``doi-suggested`` finding to act on.
+    """
+    findings = []
+    for work in works:
+        hits = searches.get(work.key)
+        if not hits:
+            continue
+        match = match_record(work.item, {str(h.get("DOI", "")).lower(): h for h in hits if h.get("DOI")})
+        if match is None:
+            continue
+        doi = match[0]
+        if work.origin == "printed":
+            work.doi = doi
+            findings.append(work.finding("doi-missing", Severity.INFO,
+                                         f"no DOI printed; the registrar's search found {doi} "
+                                         "(title, first author and year agree)",
+                                         field="DOI", expected=doi))
+        else:
+            findings.append(work.finding("doi-suggested", Severity.INFO,
+                                         f"registered as {doi} (title, first author and year "
+                                         "agree): add the DOI", field="DOI", expected=doi))
+    return findings
+
+
+def needs_search(work: Work) -> bool:
+    return (not work.doi and not work.raw_doi and work.item.get("type") in DOI_EXPECTED_TYPES
+            and work.origin in ("bibliography", "printed") and bool(work.item.get("title")))
 
 
 def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolution],

@@ -162,6 +162,21 @@ def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
     return failures
 
 
+def search(works: list[checks.Work], args: argparse.Namespace) -> list[Finding]:
+    """Online: bibliographic queries for references without a DOI (Crossref's search)."""
+    from audit.registrar import RegistrarClient
+
+    todo = [w for w in works if checks.needs_search(w)]
+    if not todo:
+        return []
+    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
+                                      mailto=args.mailto, timeout=args.timeout)
+    outcomes = client.search_many([checks.query_text(w) for w in todo])
+    hits = {w.key: list(o.candidates) for w, o in zip(todo, outcomes, strict=True)
+            if o.status == "ok"}
+    return checks.suggest_dois(todo, hits)
+
+
 def resolve(dois: list[str], lockfile: lock.Lock, failures: dict[str, checks.Resolution],
             refreshed: bool) -> dict[str, checks.Resolution]:
     out: dict[str, checks.Resolution] = {}
@@ -214,6 +229,9 @@ def run(args: argparse.Namespace) -> int:
             work.file = str(args.reference_text)
     candidates = {doi: e.record for doi, e in lockfile.records.items()}
     extra += checks.attach_printed_dois(works, candidates)
+    if args.refresh:
+        extra += search(works, args)
+    extra += checks.unmatched_printed(works)
     dois = list(dict.fromkeys(w.doi for w in works if w.doi))
     failures = refresh(dois, lockfile, args) if args.refresh else {}
     resolutions = resolve(dois, lockfile, failures, args.refresh)

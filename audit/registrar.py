@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
@@ -490,6 +490,37 @@ class RegistrarClient:
                 self._learned[host] = (limiter.rate, limiter.burst)
         return {doi: results[doi] for doi in wanted}
 
+    def search_many(self, queries: Iterable[str], rows: int = 5) -> list[SearchOutcome]:
+        """Crossref bibliographic queries (``/works?query.bibliographic=``), one per reference."""
+        return asyncio.run(self._asearch_many(list(queries), rows))
+
+    async def _asearch_many(self, queries: list[str], rows: int) -> list[SearchOutcome]:
+        limiter = self._limiter(self.crossref_url)
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(client: httpx.AsyncClient, query: str) -> SearchOutcome:
+            url = f"{self.crossref_url}/works?" + urlencode({"query.bibliographic": query,
+                                                             "rows": rows})
+            async with semaphore:
+                response, problem = await self._get(client, limiter, url, "application/json",
+                                                    _Trace())
+            if response is None or response.status_code != 200:
+                status = response.status_code if response is not None else None
+                return SearchOutcome(query, "unverified",
+                                     reason=problem or f"HTTP {status} from {url}")
+            records, problem = _search_items(response)
+            if records is None:
+                return SearchOutcome(query, "unverified", reason=problem)
+            return SearchOutcome(query, "ok", tuple(records))
+
+        async with httpx.AsyncClient(
+            headers={"User-Agent": self.user_agent},
+            params={"mailto": self.mailto} if self.mailto else None,
+            timeout=httpx.Timeout(self.timeout), follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+        ) as client:
+            return list(await asyncio.gather(*(one(client, q) for q in queries)))
+
     # -- internals
 
     def _limiter(self, base: str) -> _RateLimiter:
@@ -624,6 +655,35 @@ class RegistrarClient:
         return FetchOutcome(
             given, "ok", record=record, source_url=url, fetched=_utcnow(), attempts=trace.attempts
         )
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Crossref's answer to one bibliographic query: candidate records, best first."""
+
+    query: str
+    status: Status
+    candidates: tuple[dict[str, Any], ...] = ()
+    reason: str | None = None
+
+
+def _search_items(response: httpx.Response) -> tuple[list[dict[str, Any]] | None, str | None]:
+    content_type = response.headers.get("content-type", "").lower()
+    if "html" in content_type:
+        return None, f"HTML page instead of JSON (Content-Type {content_type})"
+    try:
+        data = response.json()
+        items = data["message"]["items"]
+        if data.get("message-type") != "work-list" or not isinstance(items, list):
+            raise TypeError("not a work-list")
+        records = []
+        for item in items:
+            record = crossref_to_csl(item)
+            record["score"] = float(item.get("score") or 0.0)
+            records.append(record)
+        return records, None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, f"unexpected Crossref search answer ({type(exc).__name__}: {exc})"
 
 
 def _parse(

@@ -1,6 +1,7 @@
 """A fake DOI registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format.
 
 Routes
+    ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first;
     ``/works/{doi}``  Crossref JSON (``{"status": "ok", "message-type": "work", ...}``),
                       404 with the plain-text body ``Resource not found.`` for unknown DOIs;
     ``/{doi}``        doi.org content negotiation: 302 to ``/doi/{doi}``;
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import socket
 import struct
 import sys
@@ -240,8 +242,35 @@ class FakeRegistrar:
         }
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> list[dict[str, Any]]:
+    """Crossref-style bibliographic search: Crossref work items with a ``score``, best first.
+
+    Scores are word overlap between the query and each record's title, authors,
+    journal and year, on roughly Crossref's scale (a clear match scores far above the rest).
+    """
+    wanted = _words(query)
+    scored = []
+    for doi, record in records.items():
+        names = " ".join(str(a.get("family") or a.get("literal") or "")
+                         for a in record.get("author") or [])
+        year = str(((record.get("issued") or {}).get("date-parts") or [[""]])[0][0])
+        haystack = _words(" ".join([str(record.get("title") or ""), names,
+                                    str(record.get("container-title") or ""), year]))
+        overlap = len(wanted & haystack)
+        if overlap:
+            scored.append((100.0 * overlap / max(len(wanted), 1), doi))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
+
+
 def _route(path: str) -> tuple[str | None, str | None]:
     """(route, doi) for a request path: route is "works", "cn", "cn-redirect" or None."""
+    if path.rstrip("/") == "/works":
+        return "search", None
     for prefix, route in (("/works/", "works"), ("/doi/", "cn"), ("/", "cn-redirect")):
         if path.startswith(prefix):
             doi = unquote(path[len(prefix) :])
@@ -304,6 +333,14 @@ class _Handler(BaseHTTPRequestHandler):
         if wait is not None:
             after = str(max(1, math.ceil(wait)))
             return self._send(429, "Too many requests", "text/plain", {"Retry-After": after})
+        if route == "search":
+            params = parse_qs(query)
+            text = (params.get("query.bibliographic") or [""])[0]
+            rows = int((params.get("rows") or ["20"])[0])
+            items = search(fake.records, text, rows)
+            body = json.dumps({"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+                               "message": {"total-results": len(items), "items": items}})
+            return self._send(200, body, "application/json;charset=utf-8")
         if route is None or doi is None:
             return self._not_found()
         if route == "cn-redirect":

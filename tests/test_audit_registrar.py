@@ -188,3 +188,70 @@ def test_two_refreshes_at_once_keep_the_lock_whole(tmp_path: Path) -> None:
         for proc in procs:
             proc.wait(timeout=120)
     assert set(json.loads(lock.read_text())["records"]) == set(dois)
+
+
+def public_records() -> dict[str, dict[str, Any]]:
+    """The review's public records (shared/references) as a registrar would serve them."""
+    records = json.loads(need_shared("references", "public-records.json").read_text())
+    served = {}
+    for rec in records:
+        if not rec.get("DOI"):
+            continue  # a registrar only serves what has a DOI
+        item = {k: v for k, v in rec.items() if v and k in (
+            "type", "title", "author", "container-title", "container-title-short",
+            "volume", "issue", "page", "DOI")}
+        item["author"] = [a for a in item.get("author", [])
+                          if "et al" not in str(a.get("family") or a.get("literal") or "")]
+        if rec.get("issued"):
+            item["issued"] = {"date-parts": [[rec["issued"]]]}
+        served[rec["DOI"].lower()] = item
+    return served
+
+
+def test_printed_reference_list_surfaces_its_real_errors(tmp_path: Path) -> None:
+    printed = need_shared("references", "reference-list-as-printed.txt")
+    served = public_records()
+    with FakeRegistrar(served) as server:
+        proc = run_audit(["--reference-text", str(printed), "--refresh", "--lock",
+                          str(tmp_path / "lock.json"), "--format", "json"], server)
+        searches = [p for p, _ in server.requests if p.startswith("/works?")]
+    assert proc.returncode == 0, proc.stderr  # typos are warnings, not errors
+    report = json.loads(proc.stdout)
+    mismatches = {(f["key"], f["field"]): f for f in report["findings"]
+                  if f["code"] == "metadata-mismatch"}
+    # the printed list's real errors, each found and shown exactly
+    assert "CardiovascIntervent Radiol" in mismatches[("#25", "container")]["found"]
+    assert mismatches[("#33", "container")]["found"] == "Spin (Phila Pa 1976)"
+    assert "Spine (Phila Pa 1976)" in mismatches[("#33", "container")]["message"]
+    assert mismatches[("#38", "page")]["found"] == "1067-107"
+    assert "1075" in mismatches[("#38", "page")]["expected"]
+    assert "CAFE" in mismatches[("#39", "author")]["message"]
+    assert all(f["severity"] == "warning" for f in mismatches.values())
+    assert set(mismatches) == {("#25", "container"), ("#33", "container"), ("#38", "page"),
+                               ("#39", "author")}
+    # every printed reference that has a registered DOI was found by the bibliographic search
+    matched = {f["key"] for f in report["findings"]
+               if f["code"] == "doi-missing" and f["severity"] == "info"}
+    assert len(matched) == len(served) == 16
+    assert len(searches) >= 16
+    # and the rest cannot be verified: said so, not passed silently
+    unverifiable = [f for f in report["findings"]
+                    if f["code"] == "doi-missing" and f["severity"] == "warning"]
+    assert len(unverifiable) == 40 - 16 - 2  # 1 and 30 are web pages, not articles
+    assert len(json.loads((tmp_path / "lock.json").read_text())["records"]) == 16
+
+
+def test_doi_suggested_only_for_a_clear_match(tmp_path: Path) -> None:
+    served = public_records()
+    target = served["10.1016/j.spinee.2019.02.012"]
+    entry = {k: v for k, v in target.items() if k != "DOI"} | {"id": "sorensen2019"}
+    vague = {"id": "vague", "type": "article-journal", "title": "Spinal metastases",
+             "author": [{"family": "Nobody", "given": "A."}], "issued": {"date-parts": [[2019]]}}
+    (tmp_path / "refs.json").write_text(json.dumps([entry, vague]))
+    md = tmp_path / "paper.md"
+    md.write_text("---\nbibliography: refs.json\n---\n\n[@sorensen2019; @vague]\n")
+    with FakeRegistrar(served) as server:
+        proc = run_audit([str(md), "--refresh", "--format", "json"], server)
+    report = json.loads(proc.stdout)
+    suggested = [(f["key"], f["expected"]) for f in report["findings"] if f["code"] == "doi-suggested"]
+    assert suggested == [("sorensen2019", "10.1016/j.spinee.2019.02.012")]
