@@ -39,7 +39,6 @@ from audit import __version__
 
 __all__ = ["FetchOutcome", "RegistrarClient", "crossref_to_csl", "csl_to_crossref"]
 
-PROJECT_URL = "https://github.com/manuscript-audit/manuscript-audit"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -412,7 +411,7 @@ class RegistrarClient:
     @property
     def user_agent(self) -> str:
         contact = f"; mailto:{self.mailto}" if self.mailto else ""
-        return f"manuscript-audit/{__version__} ({PROJECT_URL}{contact})"
+        return f"manuscript-audit/{__version__} (python-httpx{contact})"
 
     # -- public, synchronous
 

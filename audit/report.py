@@ -31,7 +31,6 @@ from .findings import Finding, Severity, summarize
 __all__ = [
     "CODES",
     "FORMATS",
-    "README_URL",
     "ReportContext",
     "format_reference",
     "plain_reference",
@@ -43,8 +42,8 @@ __all__ = [
 
 FORMATS: tuple[str, ...] = ("table", "json", "junit", "sarif", "markdown")
 
-#: Where each code is documented; SARIF ``helpUri`` is ``f"{README_URL}#{code}"``.
-README_URL = "https://github.com/manuscript-audit/manuscript-audit/blob/main/README.md"
+#: Where each code is documented (the project's README has one row per code).
+README_SECTION = "README.md, section 'Finding codes'"
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "manuscript-audit"
@@ -56,8 +55,8 @@ CODES: dict[str, str] = {
     "uncited-reference": "A bibliography entry is never cited in the text.",
     "duplicate-key": "Two bibliography entries share one citation key.",
     "duplicate-work": "Two bibliography entries (different keys) describe the same work.",
-    "doi-malformed": "A DOI is not syntactically valid.",
-    "doi-normalized": "A DOI was written in a non-canonical form (URL prefix, case, spaces).",
+    "doi-malformed": ("A DOI (or PMID) is not valid (error), or was written in a harmless "
+                      "non-canonical form and normalised (info)."),
     "doi-missing": "A reference that should have a DOI has none.",
     "doi-not-found": "The DOI is not registered with any DOI registrar.",
     "doi-suggested": "The registrar has a DOI that matches this reference's metadata.",
@@ -66,7 +65,7 @@ CODES: dict[str, str] = {
     "expression-of-concern": "The publisher has issued an expression of concern about the work.",
     "corrected": "The cited work has a published correction (erratum).",
     "unverified": "The reference could not be checked against the registrar.",
-    "output-missing-link": "A rendered output lacks the link (DOI/URL) the reference has.",
+    "output-missing-link": "A citation in a rendered output links to no reference entry.",
     "output-reference-count": "A rendered output lists a different number of references.",
     "reference-unparsed": "A reference could not be parsed into structured metadata.",
     "input-error": "An input file could not be read or parsed.",
@@ -567,7 +566,7 @@ def _render_sarif(findings: list[Finding], context: ReportContext) -> str:
         {
             "id": code,
             "shortDescription": {"text": CODES.get(code, _UNKNOWN_CODE)},
-            "helpUri": f"{README_URL}#{code}",
+            "help": {"text": f"{CODES.get(code, _UNKNOWN_CODE)} See {README_SECTION}."},
         }
         for code in codes
     ]
@@ -603,7 +602,7 @@ def _render_sarif(findings: list[Finding], context: ReportContext) -> str:
 
     results = [result(f) for f in sort_findings(findings)]
     results += [result(f, reason) for f, reason in _sort_pairs(context.suppressed)]
-    driver: dict[str, Any] = {"name": TOOL_NAME, "informationUri": README_URL, "rules": rules}
+    driver: dict[str, Any] = {"name": TOOL_NAME, "rules": rules}
     if context.tool_version:
         driver["version"] = context.tool_version
     document = {
