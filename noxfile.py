@@ -108,3 +108,10 @@ def fake_registrar(session: nox.Session) -> None:
     """Serve a local Crossref-format registrar: nox -s fake-registrar -- --records FILE [...]."""
     install(session, "test")
     session.run("python", "tests/fake_registrar.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks at 40, 600 and 5,000 references into benchmarks/RESULTS.md (-- --quick to iterate)."""
+    install(session, "test")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
