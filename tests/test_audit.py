@@ -232,3 +232,18 @@ def test_every_report_format_renders_the_same_findings(tmp_path: Path, capsys) -
     sarif = json.loads(capsys.readouterr().out)
     rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert {"undefined-citation", "metadata-mismatch"} <= rules
+
+
+def test_the_review_passes_its_own_audit(built: Path, capsys) -> None:
+    from tests.conftest import ROOT
+
+    code, report = audit_json(capsys, str(ROOT / "manuscript" / "review.md"),
+                              "--html", str(built / "manuscript.html"),
+                              "--jats", str(built / "manuscript.xml"))
+    assert code == 0
+    assert report["summary"]["by_severity"]["error"] == 0
+    # what remains are references without a DOI, which cannot be checked
+    assert {f["code"] for f in report["findings"]} <= {"doi-missing"}
+    bib = json.loads((ROOT / "manuscript" / "references.json").read_text())
+    assert len(report["findings"]) == sum(1 for item in bib
+                                          if "DOI" not in item and item["type"] == "article-journal")

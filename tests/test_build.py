@@ -194,3 +194,39 @@ def test_unchanged_inputs_skip_the_build_and_changes_rebuild(project: Path) -> N
     assert changed.returncode == 0
     assert "up to date" not in changed.stderr
     assert b"Key points and summary" in html_path.read_bytes()
+
+
+def _previous_outputs(project: Path) -> dict[str, bytes]:
+    out = project / "output"
+    out.mkdir(exist_ok=True)
+    previous = {}
+    for name in OUTPUTS:
+        (out / name).write_bytes(f"previous {name}".encode())
+        previous[name] = (out / name).read_bytes()
+    return previous
+
+
+def test_pandoc_error_names_the_step_and_keeps_previous_outputs(project: Path) -> None:
+    previous = _previous_outputs(project)
+    broken = project / "csl" / "broken.csl"
+    broken.parent.mkdir(exist_ok=True)
+    broken.write_text('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" '
+                      'version="1.0" class="in-text"><info><title>Broken</title></info></style>\n')
+    proc = render(project, "--style", "csl/broken.csl")
+    assert proc.returncode != 0
+    assert "ast: pandoc failed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for name, data in previous.items():
+        assert (project / "output" / name).read_bytes() == data, name
+
+
+def test_typst_error_names_the_step_and_keeps_previous_outputs(project: Path) -> None:
+    previous = _previous_outputs(project)
+    source = project / "manuscript" / "review.md"
+    source.write_text(source.read_text() + "\n```{=typst}\n#let broken = (\n```\n")
+    proc = render(project)
+    assert proc.returncode != 0
+    assert "pdf: typst failed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for name, data in previous.items():
+        assert (project / "output" / name).read_bytes() == data, name
