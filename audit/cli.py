@@ -12,12 +12,12 @@ import csv
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from audit import __version__, bibliography, checks, lock, outputs, report, suppressions
 from audit.findings import Finding, Severity
 from audit.manuscript import InputError, read_manuscript, read_text
 from audit.reftext import parse_reference_text
+from audit.styles import StyleError, resolve_style
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 LOCK_FLUSH_SECONDS = 0.5  # how often a refresh saves what it has fetched so far
@@ -78,14 +78,17 @@ def read_tags(path: Path) -> dict[str, str]:
     return tags
 
 
-def default_style() -> Path | None:
+def default_style(manuscript_csl: object = None) -> Path | None:
+    """The manuscript's own ``csl:`` if it names one, else the project's configured style."""
     from audit.render import Config
-    from audit.styles import StyleError, resolve_style
 
-    try:
-        return resolve_style(Config.load(Path.cwd()).style).path
-    except StyleError:
-        return None
+    for spec in (manuscript_csl, Config.load(Path.cwd()).style):
+        if spec:
+            try:
+                return resolve_style(str(spec)).path
+            except StyleError:
+                continue
+    return None
 
 
 class Progress:
@@ -247,13 +250,11 @@ def run(args: argparse.Namespace) -> int:
     rules = suppressions.load_suppressions(supp_path, required=args.suppressions is not None)
     kept, suppressed, _unused = suppressions.apply_suppressions(findings, rules)
 
-    style_path = None
     if args.style:
-        from audit.styles import resolve_style
-
         style_path = resolve_style(args.style).path
     else:
-        style_path = default_style()
+        csl = inputs.manuscript.metadata.get("csl") if inputs.manuscript else None
+        style_path = default_style(csl)
     by_key = {w.key: w for w in works}
     context = report.ReportContext(
         tool_version=__version__,
@@ -288,20 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (InputError, suppressions.SuppressionError) as exc:
+    except (InputError, suppressions.SuppressionError, StyleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except Exception as exc:  # a style error or similar user-facing problem
-        from audit.styles import StyleError
-
-        if isinstance(exc, StyleError):
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_INPUT
-        raise
     except KeyboardInterrupt:
-        print("interrupted; the metadata lock keeps every batch fetched so far", file=sys.stderr)
+        print("interrupted; the metadata lock keeps every record fetched so far", file=sys.stderr)
         return 130
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps the signature list tidy
-    return None
