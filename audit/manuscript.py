@@ -17,22 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from audit import pandoc
+from audit.errors import LocatedError
 
 
-class InputError(Exception):
+class InputError(LocatedError):
     """Unusable input: the message names the file and, when known, the line."""
-
-    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.file = str(file) if file is not None else None
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.file or ""
-        if where and self.line:
-            where += f":{self.line}"
-        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass(frozen=True)
@@ -221,6 +210,9 @@ def read_manuscript(files: list[Path]) -> Manuscript:
         except pandoc.PandocError as exc:
             raise InputError(_explain_pandoc(exc.message), file=path,
                              line=_yaml_line(text, exc.message) or exc.line) from None
+        duplicate = _duplicate_key(path, text, result.warnings)
+        if duplicate is not None:
+            raise duplicate
         import json
 
         ast = json.loads(result.stdout)
@@ -247,6 +239,33 @@ def _explain_pandoc(message: str) -> str:
     if "YAML" in message:
         return "malformed YAML front matter: " + message
     return message
+
+
+_DUPLICATE_KEY = re.compile(r"YAML warning \(line (\d+) column \d+\): Duplicate key: (\S+)")
+
+
+def _duplicate_key(path: Path, text: str, warnings: list[str]) -> InputError | None:
+    """A duplicate key in a YAML metadata block (invalid YAML, which pandoc only warns about,
+    keeping the last value silently), as an error at the second occurrence of the key."""
+    for warning in warnings:
+        match = _DUPLICATE_KEY.search(warning)
+        if not match:
+            continue
+        fence, dotted = int(match.group(1)), match.group(2).lstrip(".")
+        name = re.escape(dotted.rsplit(".", 1)[-1])
+        pattern = re.compile(r"^\s*(?:-\s+)?(?:" + name + r"|'" + name + r"'|\"" + name + r"\")\s*:")
+        lines = text.split("\n")
+        hits = []
+        for number in range(fence + 1, len(lines) + 1):  # the block's lines after its '---'
+            line = lines[number - 1]
+            if line.rstrip() in ("---", "..."):
+                break
+            if pattern.match(line):
+                hits.append(number)
+        first = f" (first at line {hits[0]})" if len(hits) > 1 else ""
+        return InputError(f"malformed YAML front matter: duplicate key '{dotted}'{first}",
+                          file=path, line=hits[1] if len(hits) > 1 else fence)
+    return None
 
 
 def _yaml_line(text: str, message: str) -> int | None:

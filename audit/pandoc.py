@@ -10,21 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.errors import LocatedError
 
-class PandocError(Exception):
+
+class PandocError(LocatedError):
     """pandoc failed; ``message`` is pandoc's own explanation."""
-
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.file = file
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.file or ""
-        if where and self.line:
-            where += f":{self.line}"
-        return f"{where}: {self.message}" if where else self.message
 
 
 @functools.cache

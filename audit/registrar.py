@@ -120,7 +120,9 @@ def _iso_date(date: Any) -> str | None:
     return "-".join(f"{p:02d}" for p in parts) if parts else None
 
 
-def _crossref_name(person: Mapping[str, Any]) -> dict[str, str] | None:
+def _convert_name(person: Mapping[str, Any], literal_from: str, literal_to: str
+                  ) -> dict[str, str] | None:
+    """One person between Crossref (``name``) and CSL (``literal``) naming of literal names."""
     if not isinstance(person, Mapping):
         return None
     if person.get("family"):
@@ -129,21 +131,16 @@ def _crossref_name(person: Mapping[str, Any]) -> dict[str, str] | None:
             if person.get(key):
                 name[key] = str(person[key])
         return name
-    literal = person.get("name") or person.get("given")
-    return {"literal": str(literal)} if literal else None
+    literal = person.get(literal_from) or person.get("given")
+    return {literal_to: str(literal)} if literal else None
+
+
+def _crossref_name(person: Mapping[str, Any]) -> dict[str, str] | None:
+    return _convert_name(person, "name", "literal")
 
 
 def _csl_name(person: Mapping[str, Any]) -> dict[str, str] | None:
-    if not isinstance(person, Mapping):
-        return None
-    if person.get("family"):
-        name = {"family": str(person["family"])}
-        for key in ("given", "suffix"):
-            if person.get(key):
-                name[key] = str(person[key])
-        return name
-    literal = person.get("literal") or person.get("given")
-    return {"name": str(literal)} if literal else None
+    return _convert_name(person, "literal", "name")
 
 
 def _update(relation: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,21 @@
+"""Errors that point at a place in the user's files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LocatedError(Exception):
+    """A user-facing error; ``str()`` is ``file:line: message`` when the place is known."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if where and self.line:
+            where += f":{self.line}"
+        return f"{where}: {self.message}" if where else self.message
