@@ -116,6 +116,9 @@ def test_pdf_text_contains_the_reference_list(built: Path) -> None:
         name = first.get("family") or first.get("literal")
         assert name.split()[0] in flat, name
     assert len(reader.pages) >= 5
+    # the figure and the table, numbered once (by their captions, as in the other formats)
+    assert "Figure 1. Simplified" in flat and "Table 1. Comparison" in flat
+    assert "Figure 1: Figure" not in flat and "Table 1: Table" not in flat
 
 
 def test_two_builds_in_different_directories_are_byte_identical(built: Path,
