@@ -149,11 +149,19 @@ def load(path: Path) -> list[Entry]:
     if not text.strip():
         return []
     _check_syntax(path, fmt, text)
+    # pandoc's Markdown reader sees CSL YAML only inside a '---' metadata block, and a plain
+    # 'references:' file (which citeproc reads fine) would silently give no entries at all
+    fenced = fmt == "markdown" and not text.lstrip().startswith("---")
     try:
-        result = pandoc.run(["-f", fmt, "-t", "csljson", str(path)], source=str(path))
+        if fenced:
+            result = pandoc.run(["-f", fmt, "-t", "csljson"], input_text=f"---\n{text}\n...\n",
+                                source=str(path))
+        else:
+            result = pandoc.run(["-f", fmt, "-t", "csljson", str(path)], source=str(path))
     except pandoc.PandocError as exc:
+        line = exc.line - 1 if fenced and exc.line and exc.line > 1 else exc.line
         raise InputError(f"cannot read bibliography: {exc.message}", file=path,
-                         line=exc.line) from None
+                         line=line) from None
     items = json.loads(result.stdout or "[]")
     locator = _Locator(fmt, text)
     seen: dict[str, int] = {}

@@ -176,16 +176,16 @@ def check_identifiers(works: Iterable[Work]) -> list[Finding]:
         raw = work.raw_doi
         if work.short_doi:
             findings.append(work.finding("unverified", Severity.UNVERIFIED,
-                                         f"'{raw}' is a shortDOI, which the audit does not expand: "
+                                         f"{shown(raw)} is a shortDOI, which the audit does not expand: "
                                          "write the full DOI to have it checked", field="DOI",
                                          found=raw))
         elif raw and work.doi is None:
             findings.append(work.finding("doi-malformed", Severity.ERROR,
-                                         f"'{raw}' is not a DOI: {work.doi_problem}",
+                                         f"{shown(raw)} is not a DOI: {work.doi_problem}",
                                          field="DOI", found=str(raw)))
         elif raw and work.doi_changed:
             findings.append(work.finding("doi-malformed", Severity.INFO,
-                                         f"DOI written as '{raw}', read as '{work.doi}'",
+                                         f"DOI written as {shown(raw)}, read as '{work.doi}'",
                                          field="DOI", found=str(raw), expected=work.doi))
         elif not raw and work.origin == "bibliography" and work.item.get("type") in DOI_EXPECTED_TYPES:
             findings.append(work.finding("doi-missing", Severity.WARNING,
@@ -194,7 +194,7 @@ def check_identifiers(works: Iterable[Work]) -> list[Finding]:
         pmid = work.item.get("PMID")
         if pmid and normalize_pmid(str(pmid)) is None:
             findings.append(work.finding("doi-malformed", Severity.ERROR,
-                                         f"PMID '{pmid}' is not a PubMed identifier",
+                                         f"PMID {shown(pmid)} is not a PubMed identifier",
                                          field="PMID", found=str(pmid)))
     return findings
 
@@ -220,14 +220,15 @@ def check_duplicates(works: list[Work]) -> list[Finding]:
             findings.append(dup.finding("duplicate-work", Severity.ERROR,
                                         f"same {kind} ({value}) as '{members[0].key}'",
                                         field=kind, found=value))
-    by_year: dict[int | None, list[Work]] = defaultdict(list)
+    # near-identical titles: compared only within works of one year and one first author
+    groups_by_author: dict[tuple[int | None, str], list[Work]] = defaultdict(list)
     for work in bib:
         if work.item.get("title"):
-            by_year[year_of(work.item)].append(work)
-    for year, members in by_year.items():
+            groups_by_author[(year_of(work.item), _first_family(work.item))].append(work)
+    for (year, _), members in groups_by_author.items():
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                if (a.key, b.key) in flagged or not _same_first_author(a.item, b.item):
+                if (a.key, b.key) in flagged:
                     continue
                 if title_similarity(a.item["title"], b.item["title"]) >= 0.95:
                     flagged.add((a.key, b.key))
@@ -248,6 +249,11 @@ def _first_family(item: dict[str, Any]) -> str:
 
 def _same_first_author(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return _first_family(a) == _first_family(b)
+
+
+def shown(text: object) -> str:
+    """``text`` quoted for a message, with control characters escaped (terminal-safe)."""
+    return repr(str(text))
 
 
 # --- against the registrar ------------------------------------------------------

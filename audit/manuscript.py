@@ -270,9 +270,24 @@ def _duplicate_key(path: Path, text: str, warnings: list[str]) -> InputError | N
 
 def _yaml_line(text: str, message: str) -> int | None:
     """pandoc reports YAML errors relative to the metadata block; make the line absolute."""
+    block = re.search(r"YAML metadata at \(line (\d+)", message)  # the block's opening '---'
+    fence = int(block.group(1)) if block else next(
+        (i + 1 for i, line in enumerate(text.split("\n")) if line.strip() == "---"), 1)
     match = re.search(r"YAML parse exception at line (\d+)", message)
-    if not match:
-        return None
-    # the block starts after its opening '---' line
-    start = next((i for i, line in enumerate(text.split("\n")) if line.strip() == "---"), 0)
-    return start + int(match.group(1)) + 1
+    if match:
+        return fence + int(match.group(1))
+    return _pyyaml_line(text, fence)
+
+
+def _pyyaml_line(text: str, fence: int) -> int | None:
+    """The line PyYAML finds for a YAML error pandoc gives no line for (e.g. an unknown alias)."""
+    import yaml
+
+    lines = text.split("\n")[fence:]
+    end = next((i for i, line in enumerate(lines) if line.rstrip() in ("---", "...")), len(lines))
+    try:
+        yaml.safe_load("\n".join(lines[:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return fence + mark.line + 1 if mark is not None else None
+    return None

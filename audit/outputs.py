@@ -11,17 +11,31 @@ from pathlib import Path
 from lxml import etree, html
 
 from audit.findings import Finding, Severity
+from audit.manuscript import InputError
 
 
 def _safe_xml(path: Path) -> etree._ElementTree:
+    """Parse without entity expansion or network; unreadable or malformed -> :class:`InputError`."""
+    if not path.is_file():
+        raise InputError("file not found", file=path)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False)
-    return etree.parse(str(path), parser)
+    try:
+        return etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {exc.msg}", file=path, line=exc.lineno) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc})", file=path) from None
 
 
 def check_html(path: Path, n_cited: int) -> list[Finding]:
+    if not path.is_file():
+        raise InputError("file not found", file=path)
     parser = html.HTMLParser(no_network=True, remove_comments=True)
-    doc = html.parse(str(path), parser).getroot()
+    try:
+        doc = html.parse(str(path), parser).getroot()
+    except (OSError, etree.ParserError) as exc:
+        raise InputError(f"cannot read HTML ({exc})", file=path) from None
     if doc is None:
         return [Finding("output-missing-link", Severity.ERROR, "empty HTML file", file=str(path))]
     entries = doc.xpath('//*[@id="refs"]//*[contains(concat(" ", @class, " "), " csl-entry ")]')

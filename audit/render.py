@@ -120,9 +120,13 @@ class Build:
         args = ["--defaults", self.rel(self.config.defaults / defaults, cwd), *(extra or []),
                 "--output", self.rel(out, cwd), self.rel(src, cwd)]
         try:
-            pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src))
+            result = pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src))
         except pandoc.PandocError as exc:
             raise BuildError(f"{target}: pandoc failed: {exc.message}") from None
+        fetch = [w for w in result.warnings if "Could not fetch resource" in w]
+        if fetch:
+            raise BuildError(f"{target}: pandoc could not fetch: {'; '.join(fetch)}")
+        self.notes += [f"{target}: pandoc: {w}" for w in result.warnings]
         self.record(target, ["pandoc", *args], cwd)
 
     # --- the steps -------------------------------------------------------
@@ -132,6 +136,27 @@ class Build:
         self.pandoc("ast", "ast.yaml", self.config.manuscript, out,
                     ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"])
         return out
+
+    def check_images(self, ast: Path) -> None:
+        """Every local image the manuscript shows must exist (pandoc would only warn)."""
+        from audit.manuscript import read_text
+
+        doc = json.loads(ast.read_text("utf-8"))
+        missing = []
+        for target in _image_targets(doc):
+            if "://" in target or target.startswith("data:"):
+                continue
+            if not any((base / target).is_file() for base in
+                       (self.config.manuscript.parent, self.config.root)):
+                missing.append(target)
+        if missing:
+            text = read_text(self.config.manuscript)
+            where = []
+            for target in missing:
+                line = next((n for n, row in enumerate(text.split("\n"), 1) if target in row), None)
+                where.append(f"{self.rel(self.config.manuscript)}:{line or '?'}: image '{target}' "
+                             "not found")
+            raise BuildError("ast: missing image(s):\n  " + "\n  ".join(where))
 
     def html(self, ast: Path) -> Path:
         out = self.work / OUTPUT_NAMES["html"]
@@ -189,12 +214,37 @@ class Build:
         self.notes.append(f"jats: valid against {self.rel(dtd)}")
 
 
+def _image_targets(node: Any) -> list[str]:
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("t") == "Image":
+                found.append(item["c"][2][0])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def tidy_jats(path: Path) -> int:
-    """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…)."""
+    """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…).
+
+    Refuses documents with an internal DTD subset (pandoc never writes one):
+    rewriting such a file could drop entity declarations it relies on.
+    """
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    tree = etree.parse(str(path), parser)
+    try:
+        tree = etree.parse(str(path), parser)
+    except (etree.XMLSyntaxError, OSError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise BuildError(f"jats: {path}:{line or '?'}: {getattr(exc, 'msg', exc)}") from None
+    subset = tree.docinfo.internalDTD
+    if subset is not None and (list(subset.entities()) or list(subset.iterelements())):
+        raise BuildError(f"jats: {path}: has an internal DTD subset (entity declarations); refused")
     removed = 0
     changed = True
     while changed:
@@ -225,7 +275,10 @@ def validate_jats(path: Path, dtd_path: Path) -> list[str]:
 
     dtd = etree.DTD(str(dtd_path))
     parser = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
-    doc = etree.parse(str(path), parser)
+    try:
+        doc = etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        return [f"line {exc.lineno}: {exc.msg}"]
     if dtd.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in dtd.error_log]
@@ -327,6 +380,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     run = Build(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
     ast = run.ast()
+    run.check_images(ast)
     built: dict[str, Path] = {}
     for target in targets:
         log(f"building {target} ...")
@@ -379,7 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tidy-jats", type=Path, metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tidy_jats:
-        tidy_jats(args.tidy_jats)
+        try:
+            tidy_jats(args.tidy_jats)
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         return 0
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
