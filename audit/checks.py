@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from audit.bibliography import Entry
 from audit.compare import compare_works, normalize_text, title_similarity, year_of
 from audit.findings import Finding, Severity
@@ -220,22 +222,28 @@ def check_duplicates(works: list[Work]) -> list[Finding]:
             findings.append(dup.finding("duplicate-work", Severity.ERROR,
                                         f"same {kind} ({value}) as '{members[0].key}'",
                                         field=kind, found=value))
-    # near-identical titles: compared only within works of one year and one first author
-    groups_by_author: dict[tuple[int | None, str], list[Work]] = defaultdict(list)
-    for work in bib:
-        if work.item.get("title"):
-            groups_by_author[(year_of(work.item), _first_family(work.item))].append(work)
-    for (year, _), members in groups_by_author.items():
-        for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                if (a.key, b.key) in flagged:
+    # Near-identical titles, among works of one year and one first author. Candidates
+    # share their first or their last five title words (a typo spares one end), which
+    # keeps this linear on bibliographies with tens of thousands of entries.
+    blocks: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    titled = [w for w in bib if w.item.get("title")]
+    titles = [normalize_text(str(w.item["title"])) for w in titled]
+    for n, (work, title) in enumerate(zip(titled, titles, strict=True)):
+        words = title.split()
+        head = (year_of(work.item), _first_family(work.item))
+        blocks[(*head, "first", *words[:5])].append(n)
+        blocks[(*head, "last", *words[-5:])].append(n)
+    for members in blocks.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                a, b = titled[i], titled[j]
+                if (a.key, b.key) in flagged or fuzz.ratio(titles[i], titles[j]) < 95:
                     continue
-                if title_similarity(a.item["title"], b.item["title"]) >= 0.95:
-                    flagged.add((a.key, b.key))
-                    findings.append(b.finding(
-                        "duplicate-work", Severity.WARNING,
-                        f"looks like the same work as '{a.key}' (title, year {year}, first author)",
-                        field="title", found=b.item["title"], expected=a.item["title"]))
+                flagged.add((a.key, b.key))
+                findings.append(b.finding(
+                    "duplicate-work", Severity.WARNING,
+                    f"looks like the same work as '{a.key}' (title, year {year_of(a.item)}, "
+                    "first author)", field="title", found=b.item["title"], expected=a.item["title"]))
     return findings
 
 

@@ -114,6 +114,8 @@ def strip_markup(s: str) -> str:
 
 def fold_letters(s: str) -> str:
     """Strip diacritics (Ståhl → Stahl, Gonçalves → Goncalves, ø → o, æ → ae, ß → ss)."""
+    if s.isascii():
+        return s  # nothing to fold (the common case, and the hot path on large bibliographies)
     s = s.translate(_SPECIAL_LETTERS)
     decomposed = unicodedata.normalize("NFKD", s)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
