@@ -66,6 +66,9 @@ def test_html_links_every_citation_and_lists_each_work_once(built: Path) -> None
         doi = bib[entry.get("id")[4:]].get("DOI")
         if doi:
             assert f"https://doi.org/{doi}" in entry.xpath(".//a/@href"), entry.get("id")
+    # the author is shown by name (pandoc renders an author map as "true" unless told)
+    assert [p.text_content() for p in doc.xpath('//p[@class="author"]')] == [
+        "Manuscript Audit Contributors"]
     # the figure is embedded, not linked
     images = doc.xpath("//figure//img/@src | //figure//svg")
     assert images and all(not isinstance(i, str) or i.startswith("data:") for i in images)
@@ -86,7 +89,10 @@ def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
             assert one in ref_ids, one
     meta = doc.find("front/article-meta")
     assert meta.find("title-group/article-title").text
-    assert meta.find("contrib-group/contrib") is not None
+    contrib = meta.find("contrib-group/contrib")
+    assert contrib.findtext("string-name") == "Manuscript Audit Contributors"
+    assert contrib.findtext("aff/institution-wrap/institution") == (
+        "The manuscript-audit open-source project")
     assert meta.find("abstract") is not None
     assert len(meta.findall("kwd-group/kwd")) >= 3
     assert meta.find("permissions") is not None
