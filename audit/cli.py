@@ -121,11 +121,10 @@ def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
             ) -> dict[str, checks.Resolution]:
     """Fetch the DOIs that are missing or stale; lock good answers as they arrive.
 
-    Answers are merged into the lock at most every ``LOCK_FLUSH_SECONDS`` (and at
-    the end), each time atomically, so an interrupted refresh keeps what it fetched.
+    Answers are merged into the lock every ``LOCK_FLUSH_SECONDS`` by a background
+    writer (and at the end), each time atomically, so an interrupted refresh keeps
+    what it fetched and fetching never waits for the disk.
     """
-    import time
-
     from audit.registrar import FetchOutcome, RegistrarClient
 
     max_age = timedelta(days=args.max_age)
@@ -136,32 +135,24 @@ def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
     client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
                                       mailto=args.mailto, timeout=args.timeout,
                                       total_deadline=60.0 + len(todo))
-    pending: dict[str, lock.LockedRecord] = {}
-    last_flush = time.monotonic()
-
-    def flush() -> None:
-        nonlocal last_flush
-        if pending:
-            lockfile.records = lock.merge(lockfile.path, pending).records
-            pending.clear()
-        last_flush = time.monotonic()
+    writer = lock.Writer(lockfile, LOCK_FLUSH_SECONDS)
 
     def on_result(outcome: FetchOutcome) -> None:
         if outcome.status == "ok" and outcome.record is not None:
             url = outcome.source_url or ""
-            pending[outcome.doi] = lock.LockedRecord(
+            writer.add(outcome.doi, lock.LockedRecord(
                 record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
-                provenance={"source": "crossref" if "/works/" in url else "doi.org", "url": url})
-            if time.monotonic() - last_flush >= LOCK_FLUSH_SECONDS:
-                flush()
+                provenance={"source": "crossref" if "/works/" in url else "doi.org", "url": url}))
         else:
             failures[outcome.doi] = checks.Resolution(outcome.status, reason=outcome.reason,
                                                       source=outcome.source_url)
 
-    with Progress(len(todo)) as progress:
-        client.fetch_many(todo, progress=lambda done, _total: progress.advance_to(done),
-                          on_result=on_result)
-    flush()
+    try:
+        with Progress(len(todo)) as progress:
+            client.fetch_many(todo, progress=lambda done, _total: progress.advance_to(done),
+                              on_result=on_result)
+    finally:
+        writer.close()
     return failures
 
 

@@ -22,6 +22,7 @@ blocks (:func:`normalize_text`, :func:`expand_page_range`, :func:`names_match`,
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -121,6 +122,15 @@ def fold_letters(s: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=65536)
+def _normalize_str(s: str) -> str:
+    s = strip_markup(s)
+    s = fold_letters(fold_letters(s.casefold()).casefold())
+    s = _GREEK_RE.sub(lambda m: f" {_GREEK[m.group(0)]} ", s)
+    s = s.replace("&", " and ")
+    return _NON_WORD.sub(" ", s).strip()
+
+
 def normalize_text(s: str) -> str:
     """Canonical form for comparing human-written text.
 
@@ -128,11 +138,7 @@ def normalize_text(s: str) -> str:
     casefolds, reads ``&`` as ``and``, and turns every run of punctuation,
     dashes and whitespace into one space.  Idempotent.
     """
-    s = strip_markup(_text(s))
-    s = fold_letters(fold_letters(s.casefold()).casefold())
-    s = _GREEK_RE.sub(lambda m: f" {_GREEK[m.group(0)]} ", s)
-    s = s.replace("&", " and ")
-    return _NON_WORD.sub(" ", s).strip()
+    return _normalize_str(_text(s))
 
 
 def _compact(s: str) -> str:

@@ -136,3 +136,41 @@ def merge(path: Path, new: dict[str, LockedRecord]) -> Lock:
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Writer:
+    """Merges records into the lock from a background thread, every ``interval`` seconds.
+
+    A refresh hands each good record over as it arrives and goes on fetching; the
+    writes (atomic, under the file lock) happen beside it. ``close`` writes the rest.
+    """
+
+    def __init__(self, lockfile: Lock, interval: float = 0.5) -> None:
+        import threading
+
+        self.lockfile = lockfile
+        self.interval = interval
+        self._pending: dict[str, LockedRecord] = {}
+        self._mutex = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lock-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, doi: str, entry: LockedRecord) -> None:
+        with self._mutex:
+            self._pending[doi] = entry
+
+    def _flush(self) -> None:
+        with self._mutex:
+            batch, self._pending = self._pending, {}
+        if batch:
+            self.lockfile.records = merge(self.lockfile.path, batch).records
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._flush()

@@ -139,7 +139,7 @@ _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?\1")
 _KEY_CHARS = r"[\w:.#$%&\-+?<>~/]"
 
 
-def _blank_code(text: str) -> str:
+def blank_code(text: str) -> str:
     """``text`` with fenced code blocks and code spans blanked out (same length and lines)."""
     lines = text.split("\n")
     fence: str | None = None
@@ -156,29 +156,32 @@ def _blank_code(text: str) -> str:
     return _CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), blanked)
 
 
-def _occurrences(text: str, key: str) -> list[int]:
-    """Offsets of ``@key`` (or ``@{key}``) not preceded by a word character (e-mail addresses)."""
-    pattern = re.compile(r"(?<![\w@])@(?:\{" + re.escape(key) + r"\}|" + re.escape(key)
-                         + r"(?!" + _KEY_CHARS + r"*\w))")
-    return [m.start() for m in pattern.finditer(text)]
+_CITE_AT = re.compile(r"(?<![\w@])@(?:\{([^{}]+)\}|(" + _KEY_CHARS + r"*\w))")
+
+
+def occurrences(text: str) -> dict[str, list[int]]:
+    """Offsets of every ``@key`` (or ``@{key}``) in ``text``, by key, in one pass.
+
+    An ``@`` preceded by a word character (an e-mail address) starts no key.
+    """
+    found: dict[str, list[int]] = defaultdict(list)
+    for hit in _CITE_AT.finditer(text):
+        found[hit.group(1) or hit.group(2)].append(hit.start())
+    return found
 
 
 def locate(text: str, keys_in_order: list[str]) -> list[int | None]:
     """Line number for each citation key in AST order (``None`` where it cannot be found)."""
-    searchable = _blank_code(text)
+    searchable = blank_code(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(searchable) if ch == "\n"]
-    cache: dict[str, list[int]] = {}
+    found = occurrences(searchable)
     seen: dict[str, int] = defaultdict(int)
     lines: list[int | None] = []
     for key in keys_in_order:
-        offsets = cache.setdefault(key, _occurrences(searchable, key))
+        offsets = found.get(key)
         index = seen[key]
         seen[key] += 1
-        if not offsets:
-            lines.append(None)
-            continue
-        offset = offsets[min(index, len(offsets) - 1)]
-        lines.append(_line_of(line_starts, offset))
+        lines.append(_line_of(line_starts, offsets[min(index, len(offsets) - 1)]) if offsets else None)
     return lines
 
 
@@ -208,9 +211,8 @@ def read_manuscript(files: list[Path]) -> Manuscript:
         try:
             result = pandoc.run(["-f", "markdown", "-t", "json"], input_text=text, source=str(path))
         except pandoc.PandocError as exc:
-            raise InputError(_explain_pandoc(exc.message), file=path,
-                             line=_yaml_line(text, exc.message) or exc.line) from None
-        duplicate = _duplicate_key(path, text, result.warnings)
+            raise pandoc_input_error(path, text, exc) from None
+        duplicate = duplicate_key(path, text, result.warnings)
         if duplicate is not None:
             raise duplicate
         import json
@@ -235,6 +237,12 @@ def read_manuscript(files: list[Path]) -> Manuscript:
                       nocite_all=nocite_all)
 
 
+def pandoc_input_error(path: Path | str, text: str, exc: pandoc.PandocError) -> InputError:
+    """pandoc's failure to read a manuscript, as an error at the right file and line."""
+    return InputError(_explain_pandoc(exc.message), file=path,
+                      line=_yaml_line(text, exc.message) or exc.line)
+
+
 def _explain_pandoc(message: str) -> str:
     if "YAML" in message:
         return "malformed YAML front matter: " + message
@@ -244,7 +252,7 @@ def _explain_pandoc(message: str) -> str:
 _DUPLICATE_KEY = re.compile(r"YAML warning \(line (\d+) column \d+\): Duplicate key: (\S+)")
 
 
-def _duplicate_key(path: Path, text: str, warnings: list[str]) -> InputError | None:
+def duplicate_key(path: Path, text: str, warnings: list[str]) -> InputError | None:
     """A duplicate key in a YAML metadata block (invalid YAML, which pandoc only warns about,
     keeping the last value silently), as an error at the second occurrence of the key."""
     for warning in warnings:

@@ -16,25 +16,38 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit import bibliography, pandoc
-from audit.manuscript import InputError, read_manuscript
+from audit import pandoc
+from audit.manuscript import (
+    InputError,
+    ast_citations,
+    blank_code,
+    duplicate_key,
+    meta_value,
+    occurrences,
+    pandoc_input_error,
+    read_text,
+)
 from audit.styles import Style, StyleError, resolve_style
 
 TARGETS = ("html", "pdf", "jats", "docx")
 OUTPUT_NAMES = {"html": "manuscript.html", "pdf": "manuscript.pdf",
                 "jats": "manuscript.xml", "docx": "manuscript.docx"}
 FALLBACK_EPOCH = 315532800  # 1980-01-01, the earliest date a ZIP file can carry
+_NOT_FOUND = re.compile(r"Citeproc: citation (\S+) not found")
+_MISSING_FILE = re.compile(r"File (.+?) not found in resource path")
 
 
 class BuildError(Exception):
@@ -101,7 +114,11 @@ class Build:
     epoch: int
     work: Path
     steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, target: str, text: str) -> None:
+        self.notes.setdefault(target, []).append(text)
 
     def rel(self, path: Path, start: Path | None = None) -> str:
         """``path`` relative to ``start`` (default: the project root), for replayable commands."""
@@ -122,11 +139,28 @@ class Build:
         try:
             result = pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src))
         except pandoc.PandocError as exc:
+            if target == "ast" and "YAML" in exc.message:  # the manuscript's front matter
+                error = pandoc_input_error(self.rel(src), read_text(src), exc)
+                raise BuildError(f"ast: {error}") from None
+            missing = _MISSING_FILE.search(exc.message)
+            if target == "ast" and missing:  # e.g. the bibliography the front matter names
+                name = missing.group(1)
+                rows = read_text(src).split("\n")
+                line = next((n for n, row in enumerate(rows, 1) if name in row), "?")
+                raise BuildError(f"ast: {self.rel(src)}:{line}: file '{name}' not found "
+                                 "(looked in the manuscript's folder and the project root)") from None
             raise BuildError(f"{target}: pandoc failed: {exc.message}") from None
+        if target == "ast":
+            duplicate = duplicate_key(self.rel(src), read_text(src), result.warnings)
+            if duplicate is not None:
+                raise BuildError(f"ast: {duplicate}")
         fetch = [w for w in result.warnings if "Could not fetch resource" in w]
         if fetch:
             raise BuildError(f"{target}: pandoc could not fetch: {'; '.join(fetch)}")
-        self.notes += [f"{target}: pandoc: {w}" for w in result.warnings]
+        self.warnings[target] = result.warnings
+        for warning in result.warnings:
+            if "Citeproc: citation" not in warning:  # undefined keys are reported with lines
+                self.note(target, f"{target}: pandoc: {warning}")
         self.record(target, ["pandoc", *args], cwd)
 
     # --- the steps -------------------------------------------------------
@@ -137,11 +171,31 @@ class Build:
                     ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"])
         return out
 
-    def check_images(self, ast: Path) -> None:
-        """Every local image the manuscript shows must exist (pandoc would only warn)."""
-        from audit.manuscript import read_text
+    def check_citations(self, doc: dict[str, Any]) -> int:
+        """Fail when citeproc found a cited key missing from the bibliography: key, file, line.
 
-        doc = json.loads(ast.read_text("utf-8"))
+        Uses the AST step's own citeproc warnings, so the manuscript is parsed once.
+        """
+        missing = list(dict.fromkeys(
+            m.group(1) for w in self.warnings.get("ast", []) if (m := _NOT_FOUND.search(w))))
+        if not missing:
+            return len(ast_citations(doc))
+        text = read_text(self.config.manuscript)
+        blanked = blank_code(text)
+        found = occurrences(blanked)
+        name = self.rel(self.config.manuscript)
+        bibs = meta_value(doc.get("meta", {}).get("bibliography")) or "none named"
+        bibs = ", ".join(bibs) if isinstance(bibs, list) else str(bibs)
+        lines = []
+        for key in missing:
+            for offset in found.get(key, [None]):  # type: ignore[list-item]
+                line = blanked.count("\n", 0, offset) + 1 if offset is not None else "?"
+                lines.append(f"{name}:{line}: citation key '{key}' is not in the bibliography "
+                             f"({bibs})")
+        raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
+
+    def check_images(self, doc: dict[str, Any]) -> None:
+        """Every local image the manuscript shows must exist (pandoc would only warn)."""
         missing = []
         for target in _image_targets(doc):
             if "://" in target or target.startswith("data:"):
@@ -169,7 +223,7 @@ class Build:
         removed = tidy_jats(out)
         self.record("jats", ["python", "-m", "audit.render", "--tidy-jats", self.rel(out)])
         if removed:
-            self.notes.append(f"jats: removed {removed} empty element(s) pandoc wrote")
+            self.note("jats", f"jats: removed {removed} empty element(s) pandoc wrote")
         self.validate_jats(out)
         return out
 
@@ -200,18 +254,18 @@ class Build:
     def validate_jats(self, path: Path) -> None:
         schema = self.config.jats_schema
         if schema is None:
-            self.notes.append("jats: NOT validated: no schema configured "
+            self.note("jats", "jats: NOT validated: no schema configured "
                               "(set [tool.manuscript-audit] jats-schema or JATS_SCHEMA_DIR)")
             return
         dtd = schema / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
         if not dtd.is_file():
-            self.notes.append(f"jats: NOT validated: schema not found at {dtd}")
+            self.note("jats", f"jats: NOT validated: schema not found at {dtd}")
             return
         errors = validate_jats(path, dtd)
         if errors:
             raise BuildError("jats: invalid against the JATS 1.3 Journal Publishing DTD:\n  "
                              + "\n  ".join(errors[:20]))
-        self.notes.append(f"jats: valid against {self.rel(dtd)}")
+        self.note("jats", f"jats: valid against {self.rel(dtd)}")
 
 
 def _image_targets(node: Any) -> list[str]:
@@ -334,24 +388,6 @@ def up_to_date(config: Config, targets: tuple[str, ...], fp: str) -> bool:
     return True
 
 
-def check_citations(config: Config) -> tuple[int, int]:
-    """Fail before pandoc when a cited key is not in the bibliography (file and line)."""
-    manuscript = read_manuscript([config.manuscript])
-    paths = bibliography.bibliography_paths(manuscript)
-    if not paths:
-        raise BuildError(f"{config.manuscript}: no bibliography named in the front matter")
-    keys = {e.key for e in bibliography.load_all(paths)}
-    missing = [c for c in manuscript.citations if c.key not in keys]
-    if missing:
-        def rel(path: str | Path) -> str:
-            return os.path.relpath(path, config.root)
-
-        lines = [f"{rel(c.file)}:{c.line or '?'}: citation key '{c.key}' is not in the bibliography "
-                 f"({', '.join(rel(p) for p in paths)})" for c in missing]
-        raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
-    return len(keys), len(manuscript.citations)
-
-
 def build(config: Config, targets: tuple[str, ...] = TARGETS,
           log: Callable[[str], None] = print, force: bool = False) -> dict[str, Any]:
     """Build ``targets`` into ``config.output``; returns the manifest.
@@ -369,10 +405,9 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
         log(f"up to date: {', '.join(targets)} (inputs unchanged; --force rebuilds)")
         return _read_manifest(config.output / "manifest.json")
     try:
-        n_refs, n_cites = check_citations(config)
+        read_text(config.manuscript)  # a clear error (file, line) for a missing or non-UTF-8 file
     except InputError as exc:
         raise BuildError(str(exc)) from None
-    log(f"checked {n_cites} citations against {n_refs} references")
     config.output.mkdir(parents=True, exist_ok=True)
     work = config.output / ".build"
     shutil.rmtree(work, ignore_errors=True)
@@ -380,13 +415,17 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     run = Build(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
     ast = run.ast()
-    run.check_images(ast)
-    built: dict[str, Path] = {}
-    for target in targets:
-        log(f"building {target} ...")
-        built[target] = getattr(run, target)(ast)
-    for note in run.notes:
-        log(note)
+    doc = json.loads(ast.read_text("utf-8"))
+    n_cites = run.check_citations(doc)
+    run.check_images(doc)
+    log(f"{n_cites} citations, all in the bibliography; building {', '.join(targets)} ...")
+    # the outputs depend only on the AST: write them side by side
+    with ThreadPoolExecutor(max_workers=min(len(targets), os.cpu_count() or 2)) as pool:
+        futures = {target: pool.submit(getattr(run, target), ast) for target in targets}
+        built = {target: future.result() for target, future in futures.items()}
+    for target in ("ast", *targets):
+        for note in run.notes.get(target, []):
+            log(note)
     # all steps succeeded: move the outputs into place
     outputs: dict[str, Any] = {}
     manifest_path = config.output / "manifest.json"
