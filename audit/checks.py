@@ -105,8 +105,6 @@ def works_from(inputs: Inputs) -> list[Work]:
                 seen.add(key)
                 work = Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey")
                 works.append(_doi_fields(work, key.split(":", 1)[1]))
-            elif parsed.scheme is None and key != cit.key:
-                pass  # a tag that resolves to a plain key: checked as that entry
     for ref in inputs.printed:
         item = ref.item
         if ref.et_al:  # as printed: compare.py reads a literal "et al." as a truncated list

@@ -435,7 +435,8 @@ def test_build_missing_bibliography_names_it(tmp_path: Path) -> None:
     proc = render(root, "html")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
-    assert "missing.json: file not found" in proc.stderr
+    line = next(n for n, row in enumerate(review.read_text().split("\n"), 1) if "missing.json" in row)
+    assert f"manuscript/review.md:{line}: file 'missing.json' not found" in proc.stderr
 
 
 @pytest.fixture(scope="module")
