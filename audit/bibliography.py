@@ -54,6 +54,30 @@ def bibliography_paths(manuscript: Manuscript, explicit: list[Path] | None = Non
     return paths
 
 
+def declared_paths(markdown: Path) -> list[Path]:
+    """The bibliography a manuscript's first YAML block names, read without pandoc.
+
+    Only a hint, to start reading the bibliography early: the audit checks it
+    against the metadata pandoc reads (:func:`bibliography_paths`).
+    """
+    import yaml
+
+    try:
+        text = markdown.read_text("utf-8")
+        if not text.startswith("---"):
+            return []
+        block = text[3:].split("\n---", 1)[0].split("\n...", 1)[0]
+        declared = (yaml.safe_load(block) or {}).get("bibliography")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+        return []
+    names = declared if isinstance(declared, list) else [declared] if declared else []
+    paths = []
+    for name in names:
+        path = Path(str(name))
+        paths.append(path if path.is_absolute() or path.exists() else markdown.parent / path)
+    return paths
+
+
 def _declaration_pattern(fmt: str, key: str) -> re.Pattern[str]:
     k = re.escape(key)
     if fmt == "csljson":

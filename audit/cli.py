@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -193,12 +194,18 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to audit: give Markdown file(s) and/or --reference-text FILE")
     inputs = checks.Inputs()
     if args.files:
-        inputs.manuscript = read_manuscript(args.files)
-        paths = bibliography.bibliography_paths(inputs.manuscript, args.bibliography)
-        for path in paths:
-            if not path.is_file():
-                raise InputError("bibliography file not found", file=path)
-        inputs.entries = bibliography.load_all(paths)
+        # pandoc reads the bibliography while it parses the manuscript (two processes)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            guess = args.bibliography or bibliography.declared_paths(args.files[0])
+            early = pool.submit(bibliography.load_all, guess) if guess and all(
+                p.is_file() for p in guess) else None
+            inputs.manuscript = read_manuscript(args.files)
+            paths = bibliography.bibliography_paths(inputs.manuscript, args.bibliography)
+            for path in paths:
+                if not path.is_file():
+                    raise InputError("bibliography file not found", file=path)
+            same = early is not None and [p.resolve() for p in paths] == [p.resolve() for p in guess]
+            inputs.entries = early.result() if same else bibliography.load_all(paths)
     elif args.bibliography:
         inputs.entries = bibliography.load_all(args.bibliography)
     if args.tags:

@@ -377,6 +377,8 @@ def names_match(a: dict[str, Any], b: dict[str, Any]) -> bool:
     ``J-P`` ~ ``Jean-Pierre``) and either may lack middle names.  A
     ``literal`` name matches a literal, or family and given names run together.
     """
+    if a == b:
+        return True  # the common case: the same name written the same way
     if a.get("literal") or b.get("literal"):
         if a.get("literal"):
             return _literal_matches(_literal(a), b)

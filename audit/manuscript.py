@@ -9,6 +9,7 @@ occurrence of ``@key`` in the AST is matched with the n-th occurrence of
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -119,10 +120,22 @@ def meta_value(value: Any) -> Any:
 CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
 
 
-def ast_citations(ast: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(key, mode, prefix, suffix) for every citation in the document body, in order."""
+_CITE = re.compile(r'\{"t":\s*"Cite"')
+_BLOCKS = '"blocks":['
+
+
+def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
+    """(key, mode, prefix, suffix) for every citation in the document body, in order.
+
+    ``raw`` is the AST's JSON text. Each ``Cite`` element is decoded where it starts,
+    so a large AST is not walked in Python. pandoc writes ``meta`` before ``blocks``
+    (and a ``"blocks":[`` inside a string would be escaped): only the body counts.
+    """
+    decoder = json.JSONDecoder()
+    body = raw.rfind(_BLOCKS)
     found = []
-    for el in _walk(ast.get("blocks", [])):
+    for match in _CITE.finditer(raw, body if body >= 0 else len(raw)):
+        el, _ = decoder.raw_decode(raw, match.start())
         if el["t"] == "Cite":
             for cit in el["c"][0]:
                 if cit["citationId"].startswith(CROSSREF_PREFIXES):
@@ -215,12 +228,10 @@ def read_manuscript(files: list[Path]) -> Manuscript:
         duplicate = duplicate_key(path, text, result.warnings)
         if duplicate is not None:
             raise duplicate
-        import json
-
         ast = json.loads(result.stdout)
         for key, value in ast.get("meta", {}).items():
             metadata.setdefault(key, meta_value(value))
-        cites = ast_citations(ast)
+        cites = ast_citations(result.stdout)
         lines = locate(text, [c[0] for c in cites])
         citations += [Citation(key=k, file=str(path), line=ln, mode=m, prefix=p, suffix=s)
                       for (k, m, p, s), ln in zip(cites, lines, strict=True)]

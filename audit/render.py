@@ -32,7 +32,6 @@ from typing import Any
 from audit import pandoc
 from audit.manuscript import (
     InputError,
-    ast_citations,
     blank_code,
     duplicate_key,
     meta_value,
@@ -171,15 +170,17 @@ class Build:
                     ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"])
         return out
 
-    def check_citations(self, doc: dict[str, Any]) -> int:
+    def check_citations(self, raw: str) -> int:
         """Fail when citeproc found a cited key missing from the bibliography: key, file, line.
 
-        Uses the AST step's own citeproc warnings, so the manuscript is parsed once.
+        Uses the AST step's own citeproc warnings, so the manuscript is parsed once;
+        ``raw`` is the AST's JSON text.
         """
         missing = list(dict.fromkeys(
             m.group(1) for w in self.warnings.get("ast", []) if (m := _NOT_FOUND.search(w))))
         if not missing:
-            return len(ast_citations(doc))
+            return raw.count('"citationId":')
+        doc = json.loads(raw)
         text = read_text(self.config.manuscript)
         blanked = blank_code(text)
         found = occurrences(blanked)
@@ -194,10 +195,10 @@ class Build:
                              f"({bibs})")
         raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
 
-    def check_images(self, doc: dict[str, Any]) -> None:
+    def check_images(self, raw: str) -> None:
         """Every local image the manuscript shows must exist (pandoc would only warn)."""
         missing = []
-        for target in _image_targets(doc):
+        for target in _image_targets(raw):
             if "://" in target or target.startswith("data:"):
                 continue
             if not any((base / target).is_file() for base in
@@ -268,18 +269,16 @@ class Build:
         self.note("jats", f"jats: valid against {self.rel(dtd)}")
 
 
-def _image_targets(node: Any) -> list[str]:
-    found: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("t") == "Image":
-                found.append(item["c"][2][0])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
+_IMAGE = re.compile(r'\{"t":\s*"Image"')
+
+
+def _image_targets(raw: str) -> list[str]:
+    """The targets of every Image element in a pandoc AST's JSON text.
+
+    Each Image object is decoded where it starts, so a large AST is not walked in Python.
+    """
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(raw, m.start())[0]["c"][2][0] for m in _IMAGE.finditer(raw)]
 
 
 def tidy_jats(path: Path) -> int:
@@ -300,24 +299,19 @@ def tidy_jats(path: Path) -> int:
     if subset is not None and (list(subset.entities()) or list(subset.iterelements())):
         raise BuildError(f"jats: {path}: has an internal DTD subset (entity declarations); refused")
     removed = 0
-    changed = True
-    while changed:
-        changed = False
-        for el in tree.iter():
-            if not isinstance(el.tag, str) or el.getparent() is None:
-                continue
-            if len(el) == 0 and not (el.text or "").strip() and not el.attrib:
-                parent = el.getparent()
-                if el.tail and el.tail.strip():
-                    prev = el.getprevious()
-                    if prev is not None:
-                        prev.tail = (prev.tail or "") + el.tail
-                    else:
-                        parent.text = (parent.text or "") + el.tail
-                parent.remove(el)
-                removed += 1
-                changed = True
-                break
+    # empty leaves, found by libxml2; removing them can empty their parents: repeat
+    empty = etree.XPath("/*//*[not(*) and not(@*) and not(normalize-space())]")
+    while leaves := empty(tree):
+        for el in leaves:
+            parent = el.getparent()
+            if el.tail and el.tail.strip():
+                prev = el.getprevious()
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + el.tail
+                else:
+                    parent.text = (parent.text or "") + el.tail
+            parent.remove(el)
+            removed += 1
     tree.write(str(path), xml_declaration=True, encoding="utf-8",
                doctype=tree.docinfo.doctype)
     return removed
@@ -415,9 +409,9 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     run = Build(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
     ast = run.ast()
-    doc = json.loads(ast.read_text("utf-8"))
-    n_cites = run.check_citations(doc)
-    run.check_images(doc)
+    raw = ast.read_text("utf-8")
+    n_cites = run.check_citations(raw)
+    run.check_images(raw)
     log(f"{n_cites} citations, all in the bibliography; building {', '.join(targets)} ...")
     # the outputs depend only on the AST: write them side by side
     with ThreadPoolExecutor(max_workers=min(len(targets), os.cpu_count() or 2)) as pool:
