@@ -52,6 +52,7 @@ class Lock:
 
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
+    stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
 
     @classmethod
     def load(cls, path: Path) -> Lock:
@@ -76,7 +77,7 @@ class Lock:
             records[doi.lower()] = LockedRecord(record=entry["record"],
                                                 fetched=str(entry.get("fetched", "")),
                                                 provenance=dict(entry.get("provenance", {})))
-        return cls(path, records)
+        return cls(path, records, stamp=_stamp(path))
 
     def get(self, doi: str) -> LockedRecord | None:
         return self.records.get(doi.lower())
@@ -124,13 +125,29 @@ def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
         yield
 
 
-def merge(path: Path, new: dict[str, LockedRecord]) -> Lock:
-    """Add ``new`` records to the lock on disk (re-read under the file lock) and save it."""
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None) -> Lock:
+    """Add ``new`` records to the lock on disk and save it, under the file lock.
+
+    The file is re-read unless ``known`` is what this process last wrote to it
+    (same modification time and size): another refresh may have added records.
+    """
     with locked(path):
-        current = Lock.load(path)
+        if known is not None and known.stamp is not None and known.stamp == _stamp(path):
+            current = known
+        else:
+            current = Lock.load(path)
         for doi, entry in new.items():
             current.records[doi.lower()] = entry
         write_atomic(path, json.dumps(current.to_json(), indent=2, ensure_ascii=False) + "\n")
+        current.stamp = _stamp(path)
         return current
 
 
@@ -139,17 +156,20 @@ def now_iso() -> str:
 
 
 class Writer:
-    """Merges records into the lock from a background thread, every ``interval`` seconds.
+    """Merges records into the lock from a background thread.
 
     A refresh hands each good record over as it arrives and goes on fetching; the
-    writes (atomic, under the file lock) happen beside it. ``close`` writes the rest.
+    writes (atomic, under the file lock) happen beside it, first after ``interval``
+    seconds, then at doubling intervals up to ``longest`` (a long refresh rewrites a
+    large lock rarely). ``close`` writes the rest.
     """
 
-    def __init__(self, lockfile: Lock, interval: float = 0.5) -> None:
+    def __init__(self, lockfile: Lock, interval: float = 0.5, longest: float = 4.0) -> None:
         import threading
 
         self.lockfile = lockfile
         self.interval = interval
+        self.longest = longest
         self._pending: dict[str, LockedRecord] = {}
         self._mutex = threading.Lock()
         self._stop = threading.Event()
@@ -164,11 +184,14 @@ class Writer:
         with self._mutex:
             batch, self._pending = self._pending, {}
         if batch:
-            self.lockfile.records = merge(self.lockfile.path, batch).records
+            merged = merge(self.lockfile.path, batch, known=self.lockfile)
+            self.lockfile.records, self.lockfile.stamp = merged.records, merged.stamp
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = self.interval
+        while not self._stop.wait(wait):
             self._flush()
+            wait = min(wait * 2, self.longest)
 
     def close(self) -> None:
         self._stop.set()
