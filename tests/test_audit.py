@@ -247,3 +247,28 @@ def test_the_review_passes_its_own_audit(built: Path, capsys) -> None:
     bib = json.loads((ROOT / "manuscript" / "references.json").read_text())
     assert len(report["findings"]) == sum(1 for item in bib
                                           if "DOI" not in item and item["type"] == "article-journal")
+
+
+def test_output_checks_catch_a_broken_link_and_a_missing_entry(built: Path, tmp_path: Path,
+                                                               capsys) -> None:
+    from tests.conftest import ROOT
+
+    html_text = (built / "manuscript.html").read_text()
+    broken_html = tmp_path / "broken.html"
+    # one citation points nowhere, and one reference entry is gone
+    html_text = html_text.replace('href="#ref-tomasian2023"', 'href="#ref-nowhere"', 1)
+    start = html_text.index('<div id="ref-buy2009"')
+    html_text = html_text[:start] + html_text[html_text.index("</div>", start) + 6:]
+    broken_html.write_text(html_text)
+    xml_text = (built / "manuscript.xml").read_text()
+    broken_xml = tmp_path / "broken.xml"
+    broken_xml.write_text(xml_text.replace('rid="ref-macedo2017"', 'rid="ref-nowhere"', 1))
+    code, report = audit_json(capsys, str(ROOT / "manuscript" / "review.md"),
+                              "--html", str(broken_html), "--jats", str(broken_xml))
+    assert code == 1
+    links = [f for f in report["findings"] if f["code"] == "output-missing-link"]
+    assert {(f["file"], f["key"]) for f in links} >= {(str(broken_html), "nowhere"),
+                                                      (str(broken_xml), "nowhere")}
+    assert all(f["line"] for f in links)
+    counts = [f for f in report["findings"] if f["code"] == "output-reference-count"]
+    assert [(f["file"], f["found"], f["expected"]) for f in counts] == [(str(broken_html), "40", "41")]
