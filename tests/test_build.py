@@ -27,6 +27,9 @@ def test_all_four_outputs_are_produced_and_non_empty(built: Path) -> None:
     with zipfile.ZipFile(built / "manuscript.docx") as zf:
         assert "word/document.xml" in zf.namelist()
         document = zf.read("word/document.xml").decode()
+        # the figure as a PNG (rendered by typst), which every Word version shows
+        pngs = [n for n in zf.namelist() if n.startswith("word/media/") and n.endswith(".png")]
+        assert len(pngs) == 1 and zf.read(pngs[0]).startswith(b"\x89PNG")
     assert "References" in document
 
 
