@@ -40,17 +40,17 @@ def bibliography_paths(manuscript: Manuscript, explicit: list[Path] | None = Non
     """The bibliography files: ``--bibliography`` if given, else the front matter's."""
     if explicit:
         return list(explicit)
-    declared = manuscript.metadata.get("bibliography")
-    if not declared:
-        return []
-    names = declared if isinstance(declared, list) else [declared]
-    base = manuscript.files[0].parent
+    return _declared(manuscript.metadata.get("bibliography"), manuscript.files[0].parent)
+
+
+def _declared(declared: object, base: Path) -> list[Path]:
+    """Front-matter ``bibliography:`` (one name or a list) as paths: as written, else beside
+    the manuscript."""
+    names = declared if isinstance(declared, list) else [declared] if declared else []
     paths = []
     for name in names:
         path = Path(str(name))
-        if not path.is_absolute() and not path.exists():
-            path = base / path
-        paths.append(path)
+        paths.append(path if path.is_absolute() or path.exists() else base / path)
     return paths
 
 
@@ -70,12 +70,7 @@ def declared_paths(markdown: Path) -> list[Path]:
         declared = (yaml.safe_load(block) or {}).get("bibliography")
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
         return []
-    names = declared if isinstance(declared, list) else [declared] if declared else []
-    paths = []
-    for name in names:
-        path = Path(str(name))
-        paths.append(path if path.is_absolute() or path.exists() else markdown.parent / path)
-    return paths
+    return _declared(declared, markdown.parent)
 
 
 def _declaration_pattern(fmt: str, key: str) -> re.Pattern[str]:

@@ -13,12 +13,16 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit import __version__, bibliography, checks, lock, outputs, report, suppressions
 from audit.findings import Finding, Severity
 from audit.manuscript import InputError, read_manuscript, read_text
 from audit.reftext import parse_reference_text
 from audit.styles import StyleError, resolve_style
+
+if TYPE_CHECKING:
+    from audit.registrar import RegistrarClient
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 LOCK_FLUSH_SECONDS = 0.5  # how often a refresh saves what it has fetched so far
@@ -104,7 +108,6 @@ class Progress:
                             TimeElapsedColumn(), console=console, transient=True,
                             disable=not console.is_terminal)
         self.task = self.bar.add_task("fetch", total=total)
-        self.done = 0
 
     def __enter__(self) -> Progress:
         self.bar.__enter__()
@@ -114,8 +117,15 @@ class Progress:
         self.bar.__exit__(*exc)
 
     def advance_to(self, done: int) -> None:
-        self.done = done
         self.bar.update(self.task, completed=done)
+
+
+def registrar_client(args: argparse.Namespace, **settings: float) -> RegistrarClient:
+    """A registrar client from the options, the environment filling what they leave unset."""
+    from audit.registrar import RegistrarClient
+
+    return RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
+                                    mailto=args.mailto, timeout=args.timeout, **settings)
 
 
 def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
@@ -126,16 +136,14 @@ def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
     writer (and at the end), each time atomically, so an interrupted refresh keeps
     what it fetched and fetching never waits for the disk.
     """
-    from audit.registrar import FetchOutcome, RegistrarClient
+    from audit.registrar import FetchOutcome
 
     max_age = timedelta(days=args.max_age)
     todo = [d for d in dois if not lockfile.is_fresh(d, max_age)]
     failures: dict[str, checks.Resolution] = {}
     if not todo:
         return failures
-    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
-                                      mailto=args.mailto, timeout=args.timeout,
-                                      total_deadline=60.0 + len(todo))
+    client = registrar_client(args, total_deadline=60.0 + len(todo))
     writer = lock.Writer(lockfile, LOCK_FLUSH_SECONDS)
 
     def on_result(outcome: FetchOutcome) -> None:
@@ -159,13 +167,10 @@ def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
 
 def search(works: list[checks.Work], args: argparse.Namespace) -> list[Finding]:
     """Online: bibliographic queries for references without a DOI (Crossref's search)."""
-    from audit.registrar import RegistrarClient
-
     todo = [w for w in works if checks.needs_search(w)]
     if not todo:
         return []
-    client = RegistrarClient.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
-                                      mailto=args.mailto, timeout=args.timeout)
+    client = registrar_client(args)
     outcomes = client.search_many([checks.query_text(w) for w in todo])
     hits = {w.key: list(o.candidates) for w, o in zip(todo, outcomes, strict=True)
             if o.status == "ok"}

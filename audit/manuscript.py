@@ -120,28 +120,35 @@ def meta_value(value: Any) -> Any:
 CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
 
 
-_CITE = re.compile(r'\{"t":\s*"Cite"')
 _BLOCKS = '"blocks":['
+
+
+def ast_elements(raw: str, kind: str, start: int = 0
+                 ) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """(element, start, end) for each ``kind`` element (``Cite``, ``Image``…) in an AST's JSON text.
+
+    Each element is decoded where it starts, so a large AST is never walked in Python.
+    """
+    decoder = json.JSONDecoder()
+    for match in re.compile(r'\{"t":\s*"' + re.escape(kind) + '"').finditer(raw, start):
+        element, end = decoder.raw_decode(raw, match.start())
+        yield element, match.start(), end
 
 
 def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
     """(key, mode, prefix, suffix) for every citation in the document body, in order.
 
-    ``raw`` is the AST's JSON text. Each ``Cite`` element is decoded where it starts,
-    so a large AST is not walked in Python. pandoc writes ``meta`` before ``blocks``
-    (and a ``"blocks":[`` inside a string would be escaped): only the body counts.
+    ``raw`` is the AST's JSON text. pandoc writes ``meta`` before ``blocks`` (and a
+    ``"blocks":[`` inside a string would be escaped): only the body counts.
     """
-    decoder = json.JSONDecoder()
     body = raw.rfind(_BLOCKS)
     found = []
-    for match in _CITE.finditer(raw, body if body >= 0 else len(raw)):
-        el, _ = decoder.raw_decode(raw, match.start())
-        if el["t"] == "Cite":
-            for cit in el["c"][0]:
-                if cit["citationId"].startswith(CROSSREF_PREFIXES):
-                    continue
-                found.append((cit["citationId"], cit["citationMode"]["t"],
-                              _stringify(cit["citationPrefix"]), _stringify(cit["citationSuffix"])))
+    for el, _, _ in ast_elements(raw, "Cite", body if body >= 0 else len(raw)):
+        for cit in el["c"][0]:
+            if cit["citationId"].startswith(CROSSREF_PREFIXES):
+                continue
+            found.append((cit["citationId"], cit["citationMode"]["t"],
+                          _stringify(cit["citationPrefix"]), _stringify(cit["citationSuffix"])))
     return found
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from audit import pandoc
 from audit.manuscript import (
     InputError,
+    ast_elements,
     blank_code,
     duplicate_key,
     meta_value,
@@ -195,14 +196,20 @@ class Build:
                              f"({bibs})")
         raise BuildError("undefined citation(s):\n  " + "\n  ".join(lines))
 
+    def local_image(self, target: str) -> Path | None:
+        """The file an image target names, looked up as pandoc's resource path does."""
+        if "://" in target or target.startswith("data:"):
+            return None
+        return next((base / target for base in (self.config.manuscript.parent, self.config.root)
+                     if (base / target).is_file()), None)
+
     def check_images(self, raw: str) -> None:
         """Every local image the manuscript shows must exist (pandoc would only warn)."""
         missing = []
-        for target in _image_targets(raw):
-            if "://" in target or target.startswith("data:"):
-                continue
-            if not any((base / target).is_file() for base in
-                       (self.config.manuscript.parent, self.config.root)):
+        for element, _, _ in ast_elements(raw, "Image"):
+            target = element["c"][2][0]
+            remote = "://" in target or target.startswith("data:")
+            if not remote and self.local_image(target) is None:
                 missing.append(target)
         if missing:
             text = read_text(self.config.manuscript)
@@ -259,17 +266,13 @@ class Build:
         Word versions before 2016 show; typst renders the same SVG with no system package.
         """
         raw = ast.read_text("utf-8")
-        decoder = json.JSONDecoder()
         pieces: list[str] = []
         last = 0
         media = self.work / "docx-media"
-        for match in _IMAGE.finditer(raw):
-            element, end = decoder.raw_decode(raw, match.start())
+        for element, begin, end in ast_elements(raw, "Image"):
             target = element["c"][2][0]
-            source = next((base / target for base in (self.config.manuscript.parent,
-                                                      self.config.root)
-                           if (base / target).is_file()), None)
-            if not target.lower().endswith(".svg") or "://" in target or source is None:
+            source = self.local_image(target)
+            if source is None or not target.lower().endswith(".svg"):
                 continue
             png = media / (target + ".png")
             png.parent.mkdir(parents=True, exist_ok=True)
@@ -285,7 +288,7 @@ class Build:
             except Exception as exc:  # the binding raises plain RuntimeError/TypstError
                 raise BuildError(f"docx: typst could not render {target}: {exc}") from None
             element["c"][2][0] = self.rel(png)
-            pieces += [raw[last:match.start()],
+            pieces += [raw[last:begin],
                        json.dumps(element, ensure_ascii=False, separators=(",", ":"))]
             last = end
         if not pieces:
@@ -311,18 +314,6 @@ class Build:
             raise BuildError("jats: invalid against the JATS 1.3 Journal Publishing DTD:\n  "
                              + "\n  ".join(errors[:20]))
         self.note("jats", f"jats: valid against {self.rel(dtd)}")
-
-
-_IMAGE = re.compile(r'\{"t":\s*"Image"')
-
-
-def _image_targets(raw: str) -> list[str]:
-    """The targets of every Image element in a pandoc AST's JSON text.
-
-    Each Image object is decoded where it starts, so a large AST is not walked in Python.
-    """
-    decoder = json.JSONDecoder()
-    return [decoder.raw_decode(raw, m.start())[0]["c"][2][0] for m in _IMAGE.finditer(raw)]
 
 
 def tidy_jats(path: Path) -> int:
