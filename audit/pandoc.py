@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,17 +52,30 @@ _LINE = re.compile(r"line (\d+)")
 
 
 def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = None,
-        source: str | None = None, env: dict[str, str] | None = None) -> PandocRun:
-    """Run pandoc with ``args``; raise :class:`PandocError` naming ``source`` on failure."""
+        source: str | None = None, env: dict[str, str] | None = None,
+        started: Callable[[], None] | None = None) -> PandocRun:
+    """Run pandoc with ``args``; raise :class:`PandocError` naming ``source`` on failure.
+
+    ``started`` is called once pandoc's process exists (so that other work can begin
+    beside it without delaying its start).
+    """
     cmd = [pandoc_path(), *args]
-    proc = subprocess.run(cmd, cwd=cwd, input=input_text, capture_output=True, text=True,
-                          env=env, encoding="utf-8", errors="replace")
-    warnings = [w.strip() for w in proc.stderr.splitlines() if w.strip()]
+    with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input_text is not None
+                          else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, encoding="utf-8", errors="replace") as proc:
+        try:
+            if started is not None:
+                started()
+            stdout, stderr = proc.communicate(input_text)
+        except BaseException:  # interrupted: leave no pandoc running (as subprocess.run does)
+            proc.kill()
+            raise
+    warnings = [w.strip() for w in stderr.splitlines() if w.strip()]
     if proc.returncode != 0:
         message = " ".join(warnings) or f"pandoc exited with status {proc.returncode}"
         match = _LINE.search(message)
         raise PandocError(message, file=source, line=int(match.group(1)) if match else None)
-    return PandocRun(args=cmd, stdout=proc.stdout, warnings=warnings)
+    return PandocRun(args=cmd, stdout=stdout, warnings=warnings)
 
 
 def to_json(path: Path, *, fmt: str = "markdown", extra: list[str] | None = None) -> dict[str, Any]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree, html
 
+from audit.pandoc import pandoc_path
 from tests.conftest import ROOT, copy_project, need_shared, render
 
 OUTPUTS = ("manuscript.html", "manuscript.pdf", "manuscript.xml", "manuscript.docx")
@@ -242,3 +248,41 @@ def test_typst_error_names_the_step_and_keeps_previous_outputs(project: Path) ->
     assert "Traceback" not in proc.stderr
     for name, data in previous.items():
         assert (project / "output" / name).read_bytes() == data, name
+
+
+def replay_step(step: dict[str, Any], root: Path, env: dict[str, str]) -> None:
+    """Run one recorded command as a user would: pandoc, the typst CLI's options, our Python."""
+    argv, cwd = step["argv"], root / step["cwd"]
+    if argv[0] == "typst":  # typst compile [--opt value]... INPUT OUTPUT, through the typst package
+        import typst
+
+        opts = dict(zip(argv[2:-2:2], argv[3:-2:2], strict=True))
+        kwargs: dict[str, Any] = {"root": str(cwd / opts.pop("--root"))}
+        if "--creation-timestamp" in opts:
+            kwargs["timestamp"] = int(opts.pop("--creation-timestamp"))
+        if "--format" in opts:
+            kwargs["format"] = opts.pop("--format")
+        if "--ppi" in opts:
+            kwargs["ppi"] = float(opts.pop("--ppi"))
+        assert not opts, f"an option the replay does not know: {opts}"
+        typst.compile(str(cwd / argv[-2]), output=str(cwd / argv[-1]), **kwargs)
+        return
+    program = {"pandoc": [pandoc_path()], "python": [sys.executable]}[argv[0]]
+    proc = subprocess.run([*program, *argv[1:]], cwd=cwd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, (argv, proc.stderr)
+
+
+def test_the_manifest_commands_replayed_reproduce_every_output(built: Path, tmp_path: Path) -> None:
+    """The manifest's command lines are the whole recipe: run in order, they give the same bytes."""
+    root = tmp_path / "project"
+    shutil.copytree(built.parent, root)
+    shutil.rmtree(root / "output" / ".build")
+    manifest = json.loads((root / "output" / "manifest.json").read_text())
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(manifest["source_date_epoch"])}
+    for step in manifest["ast"]["commands"]:
+        replay_step(step, root, env)
+    for target, name in zip(("html", "pdf", "jats", "docx"), OUTPUTS, strict=True):
+        for step in manifest["outputs"][target]["commands"]:
+            replay_step(step, root, env)
+        replayed = root / "output" / ".build" / name
+        assert replayed.read_bytes() == (built / name).read_bytes(), target
