@@ -62,9 +62,16 @@ RATE_LIMIT, RATE_INTERVAL, LATENCY = 50, 1.0, 0.1
 
 TYPST_CHILD = """
 import json, sys, time, typst
-typ, out, root, ts = sys.argv[1:5]
+typ, out, opts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+kwargs = {"root": opts["root"]}
+if opts["timestamp"] is not None:
+    kwargs["timestamp"] = int(opts["timestamp"])
+if opts["format"] is not None:
+    kwargs["format"] = opts["format"]
+if opts["ppi"] is not None:
+    kwargs["ppi"] = float(opts["ppi"])
 t = time.perf_counter()
-typst.compile(typ, output=out, root=root, timestamp=int(ts))
+typst.compile(typ, output=out, **kwargs)
 print(json.dumps({"seconds": time.perf_counter() - t}))
 """
 
@@ -196,26 +203,21 @@ def combine(parts: Sequence[Sample]) -> Sample:
 
 @dataclass
 class Plan:
-    """How many runs, and the limits that keep the whole benchmark inside its time box."""
+    """How many runs, and when a run is stopped as too slow."""
 
     runs: int
-    budget: float  # seconds of timed runs per measurement, after which no new run starts (≥ 1 run)
     timeout: float  # one product/audit run longer than this is stopped and reported as such
-    warm_limit: float = 10.0  # a warm-up longer than this counts as a timed run (cache effects are noise)
+    warm_limit: float = 10.0  # no untimed warm-up for a measurement whose run takes longer
 
     def measure(self, thunk: Callable[[], Sample], *, warm_up: bool = True) -> Series:
         series = Series()
-        spent = 0.0
         try:
             if warm_up:
                 first = thunk()
-                spent += first.seconds
                 if first.seconds > self.warm_limit:
                     series.add(first)
-            while series.n < self.runs and (series.n == 0 or spent < self.budget):
-                sample = thunk()
-                series.add(sample)
-                spent += sample.seconds
+            while series.n < self.runs:
+                series.add(thunk())
         except TimedOut as exc:
             series.timed_out = exc.seconds
         return series
@@ -278,22 +280,21 @@ def replay(root: Path, step: dict[str, Any]) -> Sample | None:
     if argv[0] == "pandoc":
         return run([pandoc_binary(), *argv[1:]], cwd=cwd)
     if argv[0] == "typst":
-        # typst compile --root R --creation-timestamp T IN OUT, through the Python binding
+        # typst compile [--root R] [--creation-timestamp T] [--format F] [--ppi N] IN OUT,
+        # through the Python binding as the product does, timing the compile call only
         opts = {argv[i]: argv[i + 1] for i in range(2, len(argv) - 2, 2)}
-        typ, out = argv[-2], argv[-1]
-        sample = run(
-            [sys.executable, "-c", TYPST_CHILD, typ, out, opts["--root"], opts["--creation-timestamp"]],
-            cwd=cwd,
-        )
+        kwargs = {"root": opts.get("--root", "."), "timestamp": opts.get("--creation-timestamp"),
+                  "format": opts.get("--format"), "ppi": opts.get("--ppi")}
+        sample = run([sys.executable, "-c", TYPST_CHILD, argv[-2], argv[-1], json.dumps(kwargs)], cwd=cwd)
         return Sample(json.loads(sample.stdout)["seconds"], sample.peak_mb)
     return None
 
 
 @dataclass
 class OutputResult:
-    product: Series
-    floor: Series
-    extra: Series  # manifest steps that are the product's own Python (jats tidy), not in the floor
+    product: Series = field(default_factory=Series)
+    floor: Series = field(default_factory=Series)
+    extra: Series = field(default_factory=Series)  # the product's own Python steps (not in the floor)
 
 
 @dataclass
@@ -303,56 +304,55 @@ class SizeBuild:
     steps: dict[str, Series] = field(default_factory=dict)
 
 
-def bench_floor(root: Path, plan: Plan) -> tuple[dict[str, Series], dict[str, Series], dict[str, Series]]:
-    """Rounds of the replayed manifest: (floor per output, each step alone, product-only Python steps).
-
-    The first round is a warm-up unless it took longer than ``plan.warm_limit``.
-    """
-    steps = manifest_steps(root)
-    floor = {t: Series() for t in TARGETS}
-    extra = {t: Series() for t in TARGETS}
-    alone: dict[str, Series] = {}
-    spent, rounds, first = 0.0, 0, True
-    while rounds < plan.runs and (rounds == 0 or spent < plan.budget):
-        start = time.perf_counter()
-        got: list[tuple[dict[str, Series], str, Sample]] = []
-        ast = combine([s for st in steps["ast"] if (s := replay(root, st))])
-        got.append((alone, "ast", ast))
-        for target in TARGETS:
-            parts = []
-            for n, st in enumerate(steps[target]):
-                name = f"{target}:{st['argv'][0]}" + (f"#{n}" if n > 1 else "")
-                sample = replay(root, st)
-                if sample is None:
-                    t0 = time.perf_counter()
-                    run([sys.executable, *st["argv"][1:]], cwd=root / st["cwd"])
-                    got.append((extra, target, Sample(time.perf_counter() - t0, 0)))
-                    continue
-                parts.append(sample)
-                got.append((alone, name, sample))
-            got.append((floor, target, combine([ast, *parts])))
-        took = time.perf_counter() - start
-        if not first or took > plan.warm_limit:
-            for where, name, sample in got:
-                where.setdefault(name, Series()).add(sample)
-            rounds += 1
-            spent += took
-        first = False
-    return floor, alone, extra
-
-
 def bench_outputs(root: Path, plan: Plan) -> SizeBuild:
-    """Per output: the product against the replayed manifest."""
+    """Per output: the product against the replayed manifest, interleaved round by round.
+
+    A round replays the AST step once, then for each output runs the product
+    (``--force``) and that output's own replayed steps back to back, taking turns at
+    going first; an output's floor in a round is that round's AST plus its own steps.
+    Interleaving keeps the slow drifts of a shared machine out of the ratios. Every
+    round is timed (at least ``plan.runs``); the first is an extra, untimed warm-up
+    when the harness build took under ``plan.warm_limit``.
+    """
     result = SizeBuild(harness=harness_build(root))
-    floor, result.steps, extra = bench_floor(root, plan)
-    too_slow: float | None = None
-    for target in TARGETS:
-        if too_slow is not None:
-            series = Series(skipped=f"not run: a product run at this size was stopped after {too_slow:.0f} s")
-        else:
-            series = plan.measure(lambda t=target: product(root, t, timeout=plan.timeout, force=True))
-            too_slow = series.timed_out
-        result.outputs[target] = OutputResult(series, floor[target], extra[target])
+    steps = manifest_steps(root)
+    result.outputs = {t: OutputResult() for t in TARGETS}
+    warm_up = result.harness.seconds <= plan.warm_limit
+    got: list[tuple[Series, Sample]] = []
+
+    def replay_own(target: str, parts: list[Sample]) -> None:
+        """The output's own steps, after the AST: floor parts, and the product's Python apart."""
+        for n, st in enumerate(steps[target]):
+            sample = replay(root, st)
+            if sample is None:  # the product's own Python: overhead, not floor
+                t0 = time.perf_counter()
+                run([sys.executable, *st["argv"][1:]], cwd=root / st["cwd"])
+                got.append((result.outputs[target].extra, Sample(time.perf_counter() - t0, 0)))
+                continue
+            parts.append(sample)
+            name = f"{target}:{st['argv'][0]}" + (f"#{n}" if n > 1 else "")
+            got.append((result.steps.setdefault(name, Series()), sample))
+
+    for round_no in range(plan.runs + warm_up):
+        got.clear()
+        ast = combine([s for st in steps["ast"] if (s := replay(root, st))])
+        got.append((result.steps.setdefault("ast", Series()), ast))
+        for n_target, target in enumerate(TARGETS):
+            out, parts = result.outputs[target], []
+            floor_first = (round_no + n_target) % 2 == 1
+            if floor_first:
+                replay_own(target, parts)
+            try:
+                got.append((out.product, product(root, target, timeout=plan.timeout, force=True)))
+            except TimedOut as exc:
+                out.product.timed_out = exc.seconds
+                return result
+            if not floor_first:
+                replay_own(target, parts)
+            got.append((out.floor, combine([ast, *parts])))
+        if round_no or not warm_up:
+            for series, sample in got:
+                series.add(sample)
     return result
 
 
@@ -438,7 +438,7 @@ def bench_refresh(root: Path, n: int, serial_n: int, plan: Plan) -> RefreshResul
         return sample
 
     # every run of the refresh, however long: the issue asks for medians of at least 5 runs
-    full = Plan(runs=plan.runs, budget=float("inf"), timeout=plan.timeout)
+    full = plan
     result.concurrent = full.measure(once, warm_up=False)
     offline = [sys.executable, "-m", "audit", review, "--format", "json", "--output", os.devnull]
     result.audit_only = plan.measure(lambda: run(offline, cwd=root, ok=(0, 1), timeout=plan.timeout))
@@ -642,17 +642,11 @@ class Report:
             f"- load average (1/5/15 min) during the run: {'; '.join(self.load)} "
             "(a shared 2-core machine: other work adds noise)",
             "",
-            f"Times are seconds: the median of up to {plan.runs} timed runs after one untimed warm-up, with "
-            "min, "
-            "max and the number of runs (`n`). To keep the whole benchmark inside its time box, no new run "
-            "of "
-            f"a measurement starts after {plan.budget:.0f} s of timed runs (so slow measurements have fewer "
-            f"runs, at least one), a warm-up over {plan.warm_limit:.0f} s counts as a timed run, and a "
-            "product "
-            f"or audit run still going after {plan.timeout:.0f} s is stopped and reported as `> N` (a "
-            "failure "
-            "against any time target). Peak memory is the largest resident set of any one process of the "
-            "step.",
+            f"Times are seconds: the median of {plan.runs} timed runs, with min, max and the number of "
+            "runs (`n`); short measurements get one untimed warm-up first (skipped when it would take "
+            f"over {plan.warm_limit:.0f} s). A product or audit run still going after "
+            f"{plan.timeout:.0f} s is stopped and reported as `> N` (a failure against any time "
+            "target). Peak memory is the largest resident set of any one process of the step.",
             "",
             "## Inputs (`benchmarks/generate.py`, seeded)",
             "",
@@ -669,17 +663,18 @@ class Report:
                 "",
                 "## Each output: product against the floor",
                 "",
-                "Product: `python -m audit.render --root P --force TARGET` (`--force` where the build has "
-                "it, "
-                "so that the output is really rebuilt: citation check, AST, that output, manifest, "
-                "move into place). Floor: the pandoc and typst command lines of `output/manifest.json` "
-                "replayed "
-                "directly, each `argv` in its `cwd`: the AST step plus the output's own steps (typst "
-                "through the "
-                "`typst` package as the product does, timing the compile call only). The JATS tidy step "
-                "(`python -m audit.render --tidy-jats`) and the DTD validation are product work, so they "
-                "count "
-                f"as overhead. Target: product ≤ {OVERHEAD_TARGET:.2f} × floor.",
+                "Product: `python -m audit.render --root P --force TARGET` (`--force`, so that the "
+                "output is really rebuilt: citation check, AST, that output, manifest, move into place). "
+                "Floor: the pandoc and typst command lines of `output/manifest.json` replayed directly, "
+                "each `argv` in its `cwd`: the AST step plus the output's own steps (typst through the "
+                "`typst` package as the product does, timing the compile call only, so neither "
+                "interpreter start-up nor the import is in the floor). The product's own Python steps "
+                "(the JATS tidy, `--tidy-jats`, and the DTD validation; pointing the DOCX at the PNG "
+                "figures, `--png-figures`) are product work, so they count as overhead. Measured in "
+                "rounds: each round replays the AST once, then runs each output's product and floor "
+                "back to back (taking turns at going first), so that the drifts of a shared machine "
+                "hit both alike. nox's own start-up is measured apart (below), on top of the product. "
+                f"Target: product ≤ {OVERHEAD_TARGET:.2f} × floor.",
                 "",
                 row(
                     "size",
@@ -747,16 +742,10 @@ class Report:
                     )
                 for name, s in b.steps.items():
                     lines.append(row(size, name, *cells(s), mb(s)))
-                jats_extra = b.outputs["jats"].extra
-                if jats_extra.samples:
-                    lines.append(
-                        row(
-                            size,
-                            "jats tidy (`python -m audit.render --tidy-jats`, product only)",
-                            *cells(jats_extra),
-                            "–",
-                        )
-                    )
+                for target, r in b.outputs.items():
+                    if r.extra.samples:
+                        lines.append(row(size, f"{target}: the product's own Python steps, replayed "
+                                         "(`python -m audit.render`, product only)", *cells(r.extra), "–"))
         if self.nothing:
             lines += [
                 "",
@@ -1052,16 +1041,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated subset of: outputs,nothing,nox,audit,refresh,citeproc",
     )
     p.add_argument(
-        "--budget",
-        type=float,
-        default=None,
-        help="seconds of timed runs per measurement before no new run starts (default 25; quick 15)",
-    )
-    p.add_argument(
         "--timeout",
         type=float,
         default=None,
-        help="stop a product or audit run after this many seconds (default 40; quick 30)",
+        help="stop a product or audit run after this many seconds (default 90; quick 60)",
     )
     p.add_argument(
         "--refresh-dois", type=int, default=None, help="DOIs to refresh (default 1000; --quick 200)"
@@ -1086,8 +1069,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.runs = args.runs or (2 if args.quick else 5)
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    args.budget = args.budget or (15.0 if args.quick else 25.0)
-    args.timeout = args.timeout or (30.0 if args.quick else 40.0)
+    args.timeout = args.timeout or (60.0 if args.quick else 90.0)
     args.refresh_dois = args.refresh_dois or (200 if args.quick else 1000)
     args.serial_dois = args.serial_dois or (20 if args.quick else 100)
     args.only = set(args.only.split(","))
@@ -1099,7 +1081,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t0 = time.perf_counter()
-    plan = Plan(runs=args.runs, budget=args.budget, timeout=args.timeout)
+    plan = Plan(runs=args.runs, timeout=args.timeout)
     rep = Report(args, plan, started=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
     rep.load.append(loadavg())
 
