@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
 import platform
@@ -259,17 +260,13 @@ def product(root: Path, *targets: str, timeout: float | None = None, force: bool
     )
 
 
-def harness_build(root: Path) -> Sample:
-    """One full build by the product, to obtain ``output/manifest.json`` for the replay."""
-    return run([sys.executable, "-m", "audit.render", "--root", str(root), "--force"], cwd=root)
-
-
 def manifest_steps(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """``{"ast": [...], "html": [...], ...}``: each step's argv and cwd (relative to root)."""
+    """``{"ast": [...], "html": [...], ...}``: each step's argv and cwd (relative to root),
+    for the outputs built so far."""
     manifest = json.loads((root / "output" / "manifest.json").read_text("utf-8"))
     steps = {"ast": manifest["ast"]["commands"]}
-    for target in TARGETS:
-        steps[target] = manifest["outputs"][target]["commands"]
+    for target, entry in manifest["outputs"].items():
+        steps[target] = entry["commands"]
     return steps
 
 
@@ -299,7 +296,6 @@ class OutputResult:
 
 @dataclass
 class SizeBuild:
-    harness: Sample | None = None
     outputs: dict[str, OutputResult] = field(default_factory=dict)
     steps: dict[str, Series] = field(default_factory=dict)
 
@@ -307,22 +303,26 @@ class SizeBuild:
 def bench_outputs(root: Path, plan: Plan) -> SizeBuild:
     """Per output: the product against the replayed manifest, interleaved round by round.
 
-    A round replays the AST step once, then for each output runs the product
-    (``--force``) and that output's own replayed steps back to back, taking turns at
-    going first; an output's floor in a round is that round's AST plus its own steps.
-    Interleaving keeps the slow drifts of a shared machine out of the ratios. Every
-    round is timed (at least ``plan.runs``); the first is an extra, untimed warm-up
-    when the harness build took under ``plan.warm_limit``.
+    In a round, each output's product (``--force``) and its floor run back to back,
+    taking turns at going first (in the first round the product goes first: its
+    ``output/manifest.json`` holds the command lines to replay). The AST step is
+    replayed once per round; an output's floor in a round is that round's AST plus
+    the output's own steps. Interleaving keeps the slow drifts of a shared machine out
+    of the ratios. ``plan.runs`` rounds are timed; a first round that took under
+    ``2 × plan.warm_limit`` is an extra, untimed warm-up.
     """
-    result = SizeBuild(harness=harness_build(root))
-    steps = manifest_steps(root)
-    result.outputs = {t: OutputResult() for t in TARGETS}
-    warm_up = result.harness.seconds <= plan.warm_limit
+    result = SizeBuild(outputs={t: OutputResult() for t in TARGETS})
     got: list[tuple[Series, Sample]] = []
 
-    def replay_own(target: str, parts: list[Sample]) -> None:
+    def replay_ast() -> Sample:
+        ast = combine([s for st in manifest_steps(root)["ast"] if (s := replay(root, st))])
+        got.append((result.steps.setdefault("ast", Series()), ast))
+        return ast
+
+    def replay_own(target: str) -> list[Sample]:
         """The output's own steps, after the AST: floor parts, and the product's Python apart."""
-        for n, st in enumerate(steps[target]):
+        parts = []
+        for n, st in enumerate(manifest_steps(root)[target]):
             sample = replay(root, st)
             if sample is None:  # the product's own Python: overhead, not floor
                 t0 = time.perf_counter()
@@ -332,27 +332,35 @@ def bench_outputs(root: Path, plan: Plan) -> SizeBuild:
             parts.append(sample)
             name = f"{target}:{st['argv'][0]}" + (f"#{n}" if n > 1 else "")
             got.append((result.steps.setdefault(name, Series()), sample))
+        return parts
 
-    for round_no in range(plan.runs + warm_up):
+    timed = 0
+    for round_no in itertools.count():
+        if timed == plan.runs:
+            break
         got.clear()
-        ast = combine([s for st in steps["ast"] if (s := replay(root, st))])
-        got.append((result.steps.setdefault("ast", Series()), ast))
+        started = time.perf_counter()
+        ast: Sample | None = None
         for n_target, target in enumerate(TARGETS):
-            out, parts = result.outputs[target], []
-            floor_first = (round_no + n_target) % 2 == 1
+            out = result.outputs[target]
+            floor_first = round_no > 0 and (round_no + n_target) % 2 == 1
             if floor_first:
-                replay_own(target, parts)
+                ast = ast or replay_ast()
+                parts = replay_own(target)
             try:
                 got.append((out.product, product(root, target, timeout=plan.timeout, force=True)))
             except TimedOut as exc:
                 out.product.timed_out = exc.seconds
                 return result
             if not floor_first:
-                replay_own(target, parts)
+                ast = ast or replay_ast()
+                parts = replay_own(target)
             got.append((out.floor, combine([ast, *parts])))
-        if round_no or not warm_up:
-            for series, sample in got:
-                series.add(sample)
+        if round_no == 0 and time.perf_counter() - started < 2 * plan.warm_limit:
+            continue  # a warm-up
+        for series, sample in got:
+            series.add(sample)
+        timed += 1
     return result
 
 
@@ -519,10 +527,12 @@ def bench_citeproc(root: Path, plan: Plan) -> Citeproc:
             str(out / name),
             md,
         ]
+    # not a target: three runs each keep the whole benchmark inside its time box
+    few = Plan(runs=min(plan.runs, 3), timeout=plan.timeout)
     result = Citeproc(
-        plan.measure(lambda: run(plain, cwd=root), warm_up=False),
-        plan.measure(lambda: run(cited, cwd=root), warm_up=False),
-        {t: plan.measure(lambda a=argv: run(a, cwd=root), warm_up=False) for t, argv in old.items()},
+        few.measure(lambda: run(plain, cwd=root), warm_up=False),
+        few.measure(lambda: run(cited, cwd=root), warm_up=False),
+        {t: few.measure(lambda a=argv: run(a, cwd=root), warm_up=False) for t, argv in old.items()},
     )
     shutil.rmtree(out, ignore_errors=True)
     return result
@@ -720,26 +730,13 @@ class Report:
                 "",
                 "### Replayed steps alone",
                 "",
-                "To obtain `output/manifest.json` for the replay, each size is first built once by the "
-                "product (`python -m audit.render --force`); the command lines it records are replayed. "
-                "That build's time is listed as *harness build*.",
+                "The command lines replayed are the ones the product's own runs recorded in "
+                "`output/manifest.json`.",
                 "",
                 row("size", "step", "median", "min", "max", "n", "peak MB"),
                 row("---", "---", "---:", "---:", "---:", "---:", "---:"),
             ]
             for size, b in self.builds.items():
-                if b.harness:
-                    lines.append(
-                        row(
-                            size,
-                            "harness build (all four outputs, fast `locate`)",
-                            fmt_s(b.harness.seconds),
-                            "",
-                            "",
-                            "1",
-                            f"{b.harness.peak_mb:.0f}",
-                        )
-                    )
                 for name, s in b.steps.items():
                     lines.append(row(size, name, *cells(s), mb(s)))
                 for target, r in b.outputs.items():
@@ -1053,7 +1050,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--serial-dois",
         type=int,
         default=None,
-        help="DOIs fetched one at a time, then extrapolated (default 100; --quick 20)",
+        help="DOIs fetched one at a time, then extrapolated (default 50; --quick 20)",
     )
     p.add_argument("--work", type=Path, default=HERE / ".work", help="where the projects are generated")
     p.add_argument(
@@ -1071,7 +1068,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--runs must be at least 1")
     args.timeout = args.timeout or (60.0 if args.quick else 90.0)
     args.refresh_dois = args.refresh_dois or (200 if args.quick else 1000)
-    args.serial_dois = args.serial_dois or (20 if args.quick else 100)
+    args.serial_dois = args.serial_dois or (20 if args.quick else 50)
     args.only = set(args.only.split(","))
     if args.results is None and not args.quick:
         args.results = HERE / "RESULTS.md"
