@@ -89,6 +89,8 @@ def _words(text: str) -> frozenset[str]:
 
 def _text(value: Any) -> str:
     """A CSL value as one string (lists take their first non-empty element)."""
+    if type(value) is str:
+        return value.strip()  # the common case, first
     if value is None:
         return ""
     if isinstance(value, list | tuple):
@@ -259,6 +261,8 @@ def _titles_close(na: str, nb: str) -> bool:
 
 
 def _grade_title(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
+    if found.get("title") == expected.get("title"):
+        return None  # the same title (whatever the subtitle: a missing one is no finding)
     f_title = _text(found.get("title"))
     variants = _title_variants(expected)
     if not f_title or not variants:
@@ -445,6 +449,8 @@ def _authors(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _grade_author(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
+    if found.get("author") == expected.get("author"):
+        return None  # the same list: every name matches itself
     f_all, e_all = _authors(found), _authors(expected)
     if not f_all or not e_all:
         return None
@@ -590,11 +596,12 @@ _CONTRACTIONS = {
 _ISSN = re.compile(r"^\d{4}-?\d{3}[\dX]$", re.IGNORECASE)
 _PAREN = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 _INF = 10**6
+_JOURNAL_KEYS = ("container-title", "container-title-short", "journalAbbreviation")
 
 
 def _journal_names(item: dict[str, Any]) -> list[str]:
     names: list[str] = []
-    for key in ("container-title", "container-title-short", "journalAbbreviation"):
+    for key in _JOURNAL_KEYS:
         for text in _texts(item.get(key)):
             if text not in names:
                 names.append(text)
@@ -763,7 +770,16 @@ def journal_matches(found: str, expected_record: dict[str, Any]) -> bool:
     return _journal_cost(found, names, fuzzy=False) == 0
 
 
+def _plain(text: str) -> bool:
+    """No markup and no entities: :func:`strip_markup` leaves ``text`` as it is."""
+    return "<" not in text and "&" not in text
+
+
 def _grade_container(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
+    if all(found.get(k) == expected.get(k) for k in _JOURNAL_KEYS) and all(
+        _plain(name) for name in _journal_names(found)
+    ):
+        return None  # the same names: the first one matches itself (markup could be read twice)
     f_names = [n for n in _journal_names(found) if normalize_text(n)]
     e_names = [n for n in _journal_names(expected) if normalize_text(n)]
     if not f_names or not e_names:
@@ -813,6 +829,8 @@ def _first_number(value: str) -> str | None:
 
 
 def _grade_volume(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
+    if found.get("volume") == expected.get("volume"):
+        return None
     f_vol, e_vol = _text(found.get("volume")), _text(expected.get("volume"))
     if not _norm_number(f_vol) or not _norm_number(e_vol) or _norm_number(f_vol) == _norm_number(e_vol):
         return None
@@ -840,6 +858,8 @@ def _grade_issue(found: dict[str, Any], expected: dict[str, Any]) -> Difference 
     different issue there is a typo-level problem.  Without that corroboration
     a different issue may mean a different article, hence an error.
     """
+    if found.get("issue") == expected.get("issue"):
+        return None
     f_issue, e_issue = _text(found.get("issue")), _text(expected.get("issue"))
     if not _norm_number(f_issue) or not _norm_number(e_issue):
         return None
@@ -910,6 +930,8 @@ def _page_number(page: str) -> str | None:
 
 
 def _grade_page(found: dict[str, Any], expected: dict[str, Any]) -> Difference | None:
+    if found.get("page") == expected.get("page") and found.get("page-first") == expected.get("page-first"):
+        return None
     f_page, e_page = _page_of(found), _page_of(expected)
     if not normalize_text(f_page) or not normalize_text(e_page):
         return None

@@ -9,6 +9,7 @@ occurrence of ``@key`` in the AST is matched with the n-th occurrence of
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import defaultdict
@@ -121,6 +122,20 @@ CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
 
 
 _BLOCKS = '"blocks":['
+_META = re.compile(r'\{"pandoc-api-version":\[[\d,]*\],"meta":')
+
+
+def ast_meta(raw: str) -> dict[str, Any]:
+    """The ``meta`` object of an AST's JSON text, decoded without the (large) body.
+
+    pandoc writes the API version, then ``meta``, then ``blocks``; anything else is
+    decoded whole.
+    """
+    head = _META.match(raw)
+    if head is None:
+        return dict(json.loads(raw).get("meta", {}))
+    meta, _ = json.JSONDecoder().raw_decode(raw, head.end())
+    return dict(meta)
 
 
 def ast_elements(raw: str, kind: str, start: int = 0
@@ -193,7 +208,7 @@ def occurrences(text: str) -> dict[str, list[int]]:
 def locate(text: str, keys_in_order: list[str]) -> list[int | None]:
     """Line number for each citation key in AST order (``None`` where it cannot be found)."""
     searchable = blank_code(text)
-    line_starts = [0] + [i + 1 for i, ch in enumerate(searchable) if ch == "\n"]
+    line_starts = [0] + [m.end() for m in re.finditer("\n", searchable)]
     found = occurrences(searchable)
     seen: dict[str, int] = defaultdict(int)
     lines: list[int | None] = []
@@ -206,14 +221,7 @@ def locate(text: str, keys_in_order: list[str]) -> list[int | None]:
 
 
 def _line_of(line_starts: list[int], offset: int) -> int:
-    lo, hi = 0, len(line_starts)
-    while lo + 1 < hi:
-        mid = (lo + hi) // 2
-        if line_starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid
-    return lo + 1
+    return bisect.bisect_right(line_starts, offset)
 
 
 # --- reading ---------------------------------------------------------------
@@ -235,8 +243,7 @@ def read_manuscript(files: list[Path]) -> Manuscript:
         duplicate = duplicate_key(path, text, result.warnings)
         if duplicate is not None:
             raise duplicate
-        ast = json.loads(result.stdout)
-        for key, value in ast.get("meta", {}).items():
+        for key, value in ast_meta(result.stdout).items():
             metadata.setdefault(key, meta_value(value))
         cites = ast_citations(result.stdout)
         lines = locate(text, [c[0] for c in cites])
