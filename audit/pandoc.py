@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit import early
 from audit.errors import LocatedError
 
 
@@ -21,13 +22,9 @@ class PandocError(LocatedError):
 @functools.cache
 def pandoc_path() -> str:
     """The pandoc binary shipped by pypandoc-binary (found without probing ``$PATH``)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("pypandoc")
-    if spec and spec.origin:
-        bundled = Path(spec.origin).parent / "files" / "pandoc"
-        if bundled.is_file():
-            return str(bundled)
+    bundled = early.bundled_pandoc()
+    if bundled is not None:
+        return bundled
     import pypandoc
 
     return str(pypandoc.get_pandoc_path())
@@ -70,9 +67,23 @@ def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = No
         except BaseException:  # interrupted: leave no pandoc running (as subprocess.run does)
             proc.kill()
             raise
+    return _finished(cmd, proc.returncode, stdout, stderr, source)
+
+
+def adopt(process: early.Early, *, source: str | None = None,
+          started: Callable[[], None] | None = None) -> PandocRun:
+    """Wait for the AST step the command line started early (see :mod:`audit.early`)."""
+    if started is not None:
+        started()
+    returncode, stderr = early.wait(process)
+    return _finished(process.argv, returncode, "", stderr, source)
+
+
+def _finished(cmd: list[str], returncode: int, stdout: str, stderr: str,
+              source: str | None) -> PandocRun:
     warnings = [w.strip() for w in stderr.splitlines() if w.strip()]
-    if proc.returncode != 0:
-        message = " ".join(warnings) or f"pandoc exited with status {proc.returncode}"
+    if returncode != 0:
+        message = " ".join(warnings) or f"pandoc exited with status {returncode}"
         match = _LINE.search(message)
         raise PandocError(message, file=source, line=int(match.group(1)) if match else None)
     return PandocRun(args=cmd, stdout=stdout, warnings=warnings)

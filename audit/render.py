@@ -12,6 +12,13 @@ Run ``python -m audit.render [html|pdf|jats|docx ...]``.
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # before the imports below: pandoc starts while they load
+    from audit import early
+
+    early.start(sys.argv[1:])
+
 import argparse
 import hashlib
 import json
@@ -19,7 +26,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import tomllib
 from collections.abc import Callable, Iterator
@@ -28,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit import pandoc
+from audit import early, pandoc
 from audit.manuscript import (
     InputError,
     ast_elements,
@@ -44,6 +50,7 @@ from audit.styles import Style, StyleError, resolve_style
 TARGETS = ("html", "pdf", "jats", "docx")
 OUTPUT_NAMES = {"html": "manuscript.html", "pdf": "manuscript.pdf",
                 "jats": "manuscript.xml", "docx": "manuscript.docx"}
+AST_NAME = "manuscript.ast.json"  # in output/.build, kept for replaying the manifest
 PNG_PPI = 220  # figures in DOCX: print resolution
 FALLBACK_EPOCH = 315532800  # 1980-01-01, the earliest date a ZIP file can carry
 _NOT_FOUND = re.compile(r"Citeproc: citation (\S+) not found")
@@ -139,7 +146,11 @@ class Build:
         args = ["--defaults", self.rel(self.config.defaults / defaults, cwd), *(extra or []),
                 "--output", self.rel(out, cwd), self.rel(src, cwd)]
         try:
-            result = pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src), started=started)
+            adopted = early.take([pandoc.pandoc_path(), *args], cwd, self.epoch) if target == "ast" else None
+            if adopted is not None:  # the command line started this same AST step already
+                result = pandoc.adopt(adopted, source=self.rel(src), started=started)
+            else:
+                result = pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src), started=started)
         except pandoc.PandocError as exc:
             if target == "ast" and "YAML" in exc.message:  # the manuscript's front matter
                 error = pandoc_input_error(self.rel(src), read_text(src), exc)
@@ -184,7 +195,7 @@ class Build:
         return built
 
     def ast(self, started: Callable[[], None] | None = None) -> Path:
-        out = self.work / "manuscript.ast.json"
+        out = self.work / AST_NAME
         date = datetime.fromtimestamp(self.epoch, UTC).strftime("%Y-%m-%d")
         self.pandoc("ast", "ast.yaml", self.config.manuscript, out,
                     ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"],
@@ -547,6 +558,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     epoch = source_date_epoch(config.root)
     fp = fingerprint(config, style, epoch)
     if not force and up_to_date(config, targets, fp):
+        early.cancel()
         log(f"up to date: {', '.join(targets)} (inputs unchanged; --force rebuilds)")
         return _read_manifest(config.output / "manifest.json")
     try:
@@ -555,8 +567,16 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
         raise BuildError(str(exc)) from None
     config.output.mkdir(parents=True, exist_ok=True)
     work = config.output / ".build"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if early.running():  # an early AST step writes in here: empty the folder around it
+        work.mkdir(exist_ok=True)
+        for entry in work.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name not in (AST_NAME, early.LOG):
+                entry.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
     run = Build(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={run.epoch}")
     # The outputs depend only on the AST. Each has its own thread, which prepares
@@ -609,6 +629,9 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
         "outputs": dict(sorted(outputs.items())),
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    (ast_step,) = run.steps["ast"]
+    early.write_record(config.output, ast_step["argv"], config.root / ast_step["cwd"], run.epoch,
+                       config.manuscript)
     for target in targets:
         log(f"wrote {outputs[target]['file']}")
     return manifest
@@ -669,7 +692,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
+    try:
+        status = main()
+    finally:
+        early.cancel()  # started at the top but not adopted (up to date, an error): stop it
     sys.stdout.flush()
     sys.stderr.flush()
     # Every file is closed and every thread joined: skip the interpreter's teardown
