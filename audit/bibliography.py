@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,11 @@ class _Locator:
         return bisect.bisect_right(self.line_starts, offset)
 
 
-def _check_syntax(path: Path, fmt: str, text: str) -> None:
-    """Precise errors (file and line) for JSON and YAML, before pandoc sees the file."""
+def _check_syntax(path: Path, fmt: str, text: str) -> list[dict[str, Any]] | None:
+    """Precise errors (file and line) for JSON and YAML, before pandoc sees the file.
+
+    CSL JSON's items as written are returned (``None`` for the other formats).
+    """
     if fmt == "csljson":
         try:
             data = json.loads(text)
@@ -135,6 +139,7 @@ def _check_syntax(path: Path, fmt: str, text: str) -> None:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
                 raise InputError(f"CSL JSON item #{n + 1} has no \"id\"", file=path,
                                  line=_item_line(text, n))
+        return data
     elif fmt == "markdown":
         import yaml
 
@@ -151,6 +156,7 @@ def _check_syntax(path: Path, fmt: str, text: str) -> None:
             raise InputError(f"malformed CSL YAML: {problem}", file=path, line=line) from None
         if not isinstance(data, dict) or not isinstance(data.get("references"), list):
             raise InputError("CSL YAML must have a top-level 'references:' list", file=path, line=1)
+    return None
 
 
 def _item_line(text: str, index: int) -> int | None:
@@ -158,8 +164,13 @@ def _item_line(text: str, index: int) -> int | None:
     return _line_of(text, starts[index]) if index < len(starts) else None
 
 
-def load(path: Path) -> list[Entry]:
-    """Read one bibliography file through pandoc."""
+def load(path: Path, on_items: Callable[[list[dict[str, Any]]], None] | None = None
+         ) -> list[Entry]:
+    """Read one bibliography file through pandoc.
+
+    ``on_items`` is given a CSL JSON file's items as written, before pandoc reads them
+    (a head start for work that can be confirmed or undone once pandoc's entries are in).
+    """
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"unknown bibliography format '{path.suffix}' "
@@ -167,7 +178,9 @@ def load(path: Path) -> list[Entry]:
     text = read_text(path)
     if not text.strip():
         return []
-    _check_syntax(path, fmt, text)
+    written = _check_syntax(path, fmt, text)
+    if written is not None and on_items is not None:
+        on_items(written)
     # pandoc's Markdown reader sees CSL YAML only inside a '---' metadata block, and a plain
     # 'references:' file (which citeproc reads fine) would silently give no entries at all
     fenced = fmt == "markdown" and not text.lstrip().startswith("---")
@@ -197,8 +210,9 @@ def load(path: Path) -> list[Entry]:
     return entries
 
 
-def load_all(paths: list[Path]) -> list[Entry]:
+def load_all(paths: list[Path], on_items: Callable[[list[dict[str, Any]]], None] | None = None
+             ) -> list[Entry]:
     entries: list[Entry] = []
     for path in paths:
-        entries += load(path)
+        entries += load(path, on_items)
     return entries

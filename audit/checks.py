@@ -87,13 +87,20 @@ def _doi_fields(work: Work, raw: str | None) -> Work:
     return work
 
 
-def works_from(inputs: Inputs) -> list[Work]:
-    """Bibliography entries, identifier keys with no entry, and printed references."""
-    works: list[Work] = []
+def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
+    """The works of the bibliography entries (the first part of :func:`works_from`)."""
+    return [_doi_fields(Work(entry.key, entry.item, entry.file, entry.line, "bibliography"),
+                        entry.item.get("DOI")) for entry in entries]
+
+
+def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[Work]:
+    """Bibliography entries, identifier keys with no entry, and printed references.
+
+    ``bibliography``: the works of ``inputs.entries`` if already made
+    (:func:`bibliography_works`); they are used as they are.
+    """
+    works = list(bibliography) if bibliography is not None else bibliography_works(inputs.entries)
     keys = {e.key for e in inputs.entries}
-    for entry in inputs.entries:
-        works.append(_doi_fields(Work(entry.key, entry.item, entry.file, entry.line,
-                                      "bibliography"), entry.item.get("DOI")))
     if inputs.manuscript is not None:
         seen: set[str] = set()
         for cit in inputs.manuscript.citations:
@@ -431,7 +438,11 @@ def needs_search(work: Work) -> bool:
 
 
 def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolution],
-               extra: Iterable[Finding] = ()) -> list[Finding]:
-    findings = [*check_citations(inputs), *check_identifiers(works), *check_duplicates(works),
-                *extra, *check_registrar(works, resolutions)]
-    return findings
+               extra: Iterable[Finding] = (), registrar: list[Finding] | None = None
+               ) -> list[Finding]:
+    """Every check, in report order. ``registrar``: what :func:`check_registrar` finds for
+    ``works`` with ``resolutions``, when it has already been found (beside the parse)."""
+    if registrar is None:
+        registrar = check_registrar(works, resolutions)
+    return [*check_citations(inputs), *check_identifiers(works), *check_duplicates(works),
+            *extra, *registrar]

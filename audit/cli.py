@@ -8,21 +8,23 @@ manuscript -> citations + bibliography -> registrar records (lock, then network)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from audit import __version__, bibliography, checks, lock, outputs, report, suppressions
+from audit import __version__, bibliography, checks, lock, report, suppressions
 from audit.findings import Finding, Severity
 from audit.manuscript import InputError, read_manuscript, read_text
 from audit.reftext import parse_reference_text
 from audit.styles import StyleError, resolve_style
 
 if TYPE_CHECKING:
-    from audit.registrar import RegistrarClient
+    from audit.registrar import BackgroundFetch, FetchOutcome, RegistrarClient
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 LOCK_FLUSH_SECONDS = 0.5  # how often a refresh saves what it has fetched so far
@@ -99,7 +101,7 @@ def default_style(manuscript_csl: object = None) -> Path | None:
 class Progress:
     """A rich progress bar on stderr while fetching (silent when stderr is not a terminal)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -107,7 +109,7 @@ class Progress:
         self.bar = Progress("fetching registrar records", BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=console, transient=True,
                             disable=not console.is_terminal)
-        self.task = self.bar.add_task("fetch", total=total)
+        self.task = self.bar.add_task("fetch", total=0)
 
     def __enter__(self) -> Progress:
         self.bar.__enter__()
@@ -116,8 +118,8 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(*exc)
 
-    def advance_to(self, done: int) -> None:
-        self.bar.update(self.task, completed=done)
+    def advance_to(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
 
 
 def registrar_client(args: argparse.Namespace, **settings: float) -> RegistrarClient:
@@ -128,49 +130,217 @@ def registrar_client(args: argparse.Namespace, **settings: float) -> RegistrarCl
                                     mailto=args.mailto, timeout=args.timeout, **settings)
 
 
-def refresh(dois: list[str], lockfile: lock.Lock, args: argparse.Namespace
-            ) -> dict[str, checks.Resolution]:
-    """Fetch the DOIs that are missing or stale; lock good answers as they arrive.
+class Refresh:
+    """Fetch the DOIs that are missing or stale, in the background; lock good answers.
 
-    Answers are merged into the lock every ``LOCK_FLUSH_SECONDS`` by a background
-    writer (and at the end), each time atomically, so an interrupted refresh keeps
-    what it fetched and fetching never waits for the disk.
+    DOIs are added as they become known (the bibliography's first, while pandoc still
+    parses the manuscript) and fetched at once. Answers are merged into the lock every
+    ``LOCK_FLUSH_SECONDS`` by a background writer (and at the end), each time atomically,
+    so an interrupted refresh keeps what it fetched and fetching never waits for the disk.
+    A refresh started before its DOIs are confirmed (``held``) keeps its answers in memory
+    until :meth:`confirm`; :meth:`cancel` stops it, and answers still held are dropped.
     """
-    from audit.registrar import FetchOutcome
 
-    max_age = timedelta(days=args.max_age)
-    todo = [d for d in dois if not lockfile.is_fresh(d, max_age)]
-    failures: dict[str, checks.Resolution] = {}
-    if not todo:
-        return failures
-    client = registrar_client(args, total_deadline=60.0 + len(todo))
-    writer = lock.Writer(lockfile, LOCK_FLUSH_SECONDS)
+    def __init__(self, lockfile: lock.Lock, args: argparse.Namespace, client: RegistrarClient,
+                 held: bool = False) -> None:
+        self.lockfile, self.client = lockfile, client
+        self.max_age = timedelta(days=args.max_age)
+        self.failures: dict[str, checks.Resolution] = {}
+        self.added: set[str] = set()
+        self._held: list[FetchOutcome] | None = [] if held else None
+        self._wanted: set[str] | None = None
+        self._mutex = threading.Lock()
+        self._writer: lock.Writer | None = None
+        self._progress: Progress | None = None
+        self._fetch: BackgroundFetch | None = None
 
-    def on_result(outcome: FetchOutcome) -> None:
+    def add(self, dois: list[str]) -> None:
+        todo = [d for d in dict.fromkeys(dois)
+                if d not in self.added and not self.lockfile.is_fresh(d, self.max_age)]
+        if not todo:
+            return
+        self.added.update(todo)
+        if self._fetch is None:
+            from audit.registrar import BackgroundFetch
+
+            self._writer = lock.Writer(self.lockfile, LOCK_FLUSH_SECONDS)
+            # rich is imported before the first request: an import during the first
+            # requests holds up the event loop and bunches requests together
+            self._progress = Progress().__enter__()
+            self._fetch = BackgroundFetch(self.client, progress=self._advance,
+                                          on_result=self._on_result)
+        self._fetch.add(todo)
+
+    def _advance(self, done: int, total: int) -> None:
+        progress = self._progress
+        if progress is not None:
+            progress.advance_to(done, total)
+
+    def _on_result(self, outcome: FetchOutcome) -> None:
+        with self._mutex:
+            if self._held is not None:
+                self._held.append(outcome)
+            else:
+                self._take(outcome)
+
+    def _take(self, outcome: FetchOutcome) -> None:
+        if self._wanted is not None and outcome.doi not in self._wanted:
+            return  # fetched on a guess that did not hold
         if outcome.status == "ok" and outcome.record is not None:
+            assert self._writer is not None
             url = outcome.source_url or ""
-            writer.add(outcome.doi, lock.LockedRecord(
+            self._writer.add(outcome.doi, lock.LockedRecord(
                 record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
                 provenance={"source": "crossref" if "/works/" in url else "doi.org", "url": url}))
         else:
-            failures[outcome.doi] = checks.Resolution(outcome.status, reason=outcome.reason,
-                                                      source=outcome.source_url)
+            self.failures[outcome.doi] = checks.Resolution(outcome.status, reason=outcome.reason,
+                                                           source=outcome.source_url)
 
-    try:
-        with Progress(len(todo)) as progress:
-            client.fetch_many(todo, progress=lambda done, _total: progress.advance_to(done),
-                              on_result=on_result)
-    finally:
-        writer.close()
-    return failures
+    def confirm(self, wanted: list[str] | None = None) -> None:
+        """Lock the answers held, and later ones; with ``wanted``, only for those DOIs."""
+        with self._mutex:
+            if wanted is not None:
+                self._wanted = set(wanted)
+            held, self._held = self._held or [], None
+            for outcome in held:
+                self._take(outcome)
+
+    def finish(self) -> dict[str, checks.Resolution]:
+        """Wait for every DOI added; the failures (an ``ok`` answer is in the lock by then)."""
+        self.confirm()
+        try:
+            if self._fetch is not None:
+                self._fetch.finish()
+        finally:
+            self._close()
+        return self.failures
+
+    def cancel(self) -> None:
+        if self._fetch is not None:
+            self._fetch.cancel()
+        self._close()
+
+    def _close(self) -> None:
+        fetch, self._fetch = self._fetch, None
+        if fetch is not None:
+            fetch.cancel()  # a no-op once finished
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+            self._progress = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
-def search(works: list[checks.Work], args: argparse.Namespace) -> list[Finding]:
+class Beside:
+    """Work that needs only the bibliography and the lock, done while pandoc parses the manuscript.
+
+    The bibliography is the one given with ``--bibliography`` or named by the first
+    manuscript's front matter (read without pandoc: a guess until pandoc's metadata
+    confirms it, see :meth:`entries`). Once it and the lock are read, offline, every entry
+    is compared with its locked record; with ``--refresh``, fetching the entries' DOIs
+    starts (answers held until confirmed). The lock is read beside both. Errors surface
+    where the audit asks for the result, in the order it always reported them.
+    """
+
+    def __init__(self, args: argparse.Namespace, lock_path: Path) -> None:
+        self.args = args
+        self._client: RegistrarClient | None = None
+        self._client_mutex = threading.Lock()
+        self.refresh: Refresh | None = None
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        guess: list[Path] = []
+        if args.files:
+            guess = args.bibliography or bibliography.declared_paths(args.files[0])
+        self.guess = guess if guess and all(p.is_file() for p in guess) else []
+        self._refresh_mutex = threading.Lock()
+        on_items = self._prefetch if args.refresh else None
+        self._entries = (self.pool.submit(bibliography.load_all, self.guess, on_items)
+                         if self.guess else None)
+        self._lock = self.pool.submit(lock.Lock.load, lock_path)
+        self._works = self.pool.submit(self._bibliography_side) if self.guess else None
+
+    def client(self) -> RegistrarClient:
+        """One client for every request, so that one rate limit paces them all."""
+        with self._client_mutex:
+            if self._client is None:
+                self._client = registrar_client(self.args, total_deadline=60.0,
+                                                deadline_per_doi=1.0)
+            return self._client
+
+    def lockfile(self) -> lock.Lock:
+        return self._lock.result()
+
+    def _refresh(self, works: list[checks.Work]) -> None:
+        try:
+            lockfile = self._lock.result()
+        except Exception:
+            return  # the audit reports an unreadable lock where it always did
+        with self._refresh_mutex:
+            if self.refresh is None:
+                self.refresh = Refresh(lockfile, self.args, self.client(), held=True)
+            self.refresh.add([w.doi for w in works if w.doi])
+
+    def _prefetch(self, items: list[dict[str, Any]]) -> None:
+        """CSL JSON as written, before pandoc has read it: start fetching its DOIs."""
+        self._refresh(checks.bibliography_works(
+            bibliography.Entry(str(item.get("id", "")), item, "", None) for item in items))
+
+    def _bibliography_side(self) -> tuple[list[checks.Work], list[Finding] | None]:
+        assert self._entries is not None
+        works = checks.bibliography_works(self._entries.result())
+        if self.args.refresh:
+            self._refresh(works)
+            return works, None
+        try:
+            lockfile = self._lock.result()
+        except Exception:
+            return works, None  # the audit reports an unreadable lock where it always did
+        dois = list(dict.fromkeys(w.doi for w in works if w.doi))
+        return works, checks.check_registrar(works, resolve(dois, lockfile, {}, False))
+
+    def entries(self, paths: list[Path]) -> list[bibliography.Entry] | None:
+        """The entries of ``paths`` if they are the bibliography read beside; else ``None``
+        (and nothing done beside counts: a refresh started is stopped, its answers dropped)."""
+        if self._entries is not None and [p.resolve() for p in paths] == [
+                p.resolve() for p in self.guess]:
+            return self._entries.result()
+        self.discard()
+        return None
+
+    def bibliography_side(self) -> tuple[list[checks.Work], list[Finding] | None]:
+        """The bibliography's works and (offline) what the registrar checks find for them."""
+        assert self._works is not None
+        return self._works.result()
+
+    def discard(self) -> None:
+        if self._works is not None:
+            self._works.cancel()
+            with contextlib.suppress(Exception):
+                self._works.result()  # wait for it: a refresh it started is then known
+            self._works = None
+        if self.refresh is not None:
+            self.refresh.cancel()
+            self.refresh = None
+
+    def close(self) -> None:
+        """Stop whatever still runs (after an error); the lock keeps what was confirmed."""
+        for future in (self._works, self._entries, self._lock):
+            if future is not None:
+                future.cancel()
+        if self._works is not None:
+            with contextlib.suppress(BaseException):
+                self._works.result()
+        if self.refresh is not None:
+            self.refresh.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def search(works: list[checks.Work], client: RegistrarClient) -> list[Finding]:
     """Online: bibliographic queries for references without a DOI (Crossref's search)."""
     todo = [w for w in works if checks.needs_search(w)]
     if not todo:
         return []
-    client = registrar_client(args)
     outcomes = client.search_many([checks.query_text(w) for w in todo])
     hits = {w.key: list(o.candidates) for w, o in zip(todo, outcomes, strict=True)
             if o.status == "ok"}
@@ -197,20 +367,31 @@ def resolve(dois: list[str], lockfile: lock.Lock, failures: dict[str, checks.Res
 def run(args: argparse.Namespace) -> int:
     if not args.files and not args.reference_text:
         raise InputError("nothing to audit: give Markdown file(s) and/or --reference-text FILE")
+    first = args.files[0] if args.files else args.reference_text
+    lock_path = args.lock or first.parent / lock.DEFAULT_NAME
+    beside = Beside(args, lock_path)
+    try:
+        return audit(args, beside, first)
+    finally:
+        beside.close()
+
+
+def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
     inputs = checks.Inputs()
+    early: tuple[list[checks.Work], list[Finding] | None] | None = None
     if args.files:
-        # pandoc reads the bibliography while it parses the manuscript (two processes)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            guess = args.bibliography or bibliography.declared_paths(args.files[0])
-            early = pool.submit(bibliography.load_all, guess) if guess and all(
-                p.is_file() for p in guess) else None
-            inputs.manuscript = read_manuscript(args.files)
-            paths = bibliography.bibliography_paths(inputs.manuscript, args.bibliography)
-            for path in paths:
-                if not path.is_file():
-                    raise InputError("bibliography file not found", file=path)
-            same = early is not None and [p.resolve() for p in paths] == [p.resolve() for p in guess]
-            inputs.entries = early.result() if same else bibliography.load_all(paths)
+        # pandoc parses the manuscript while the bibliography is read and checked beside
+        inputs.manuscript = read_manuscript(args.files)
+        paths = bibliography.bibliography_paths(inputs.manuscript, args.bibliography)
+        for path in paths:
+            if not path.is_file():
+                raise InputError("bibliography file not found", file=path)
+        entries = beside.entries(paths)
+        if entries is not None:
+            inputs.entries = entries
+            early = beside.bibliography_side()
+        else:
+            inputs.entries = bibliography.load_all(paths)
     elif args.bibliography:
         inputs.entries = bibliography.load_all(args.bibliography)
     if args.tags:
@@ -221,11 +402,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("no numbered references found (expected lines such as "
                              "'1. Author A. Title. Journal. 2020;1:1-2.')",
                              file=args.reference_text, line=1)
-    first = args.files[0] if args.files else args.reference_text
-    lock_path = args.lock or first.parent / lock.DEFAULT_NAME
-    lockfile = lock.Lock.load(lock_path)
+    lockfile = beside.lockfile()
 
-    works = checks.works_from(inputs)
+    works = checks.works_from(inputs, early[0] if early else None)
     extra: list[Finding] = [
         Finding("reference-unparsed", Severity.WARNING, "; ".join(ref.problems),
                 key=f"#{ref.number}", file=str(args.reference_text), line=ref.line)
@@ -236,18 +415,29 @@ def run(args: argparse.Namespace) -> int:
     candidates = {doi: e.record for doi, e in lockfile.records.items()}
     extra += checks.attach_printed_dois(works, candidates)
     if args.refresh:
-        extra += search(works, args)
+        extra += search(works, beside.client())
     extra += checks.unmatched_printed(works)
     dois = list(dict.fromkeys(w.doi for w in works if w.doi))
-    failures = refresh(dois, lockfile, args) if args.refresh else {}
+    failures: dict[str, checks.Resolution] = {}
+    if args.refresh:
+        refresh = beside.refresh or Refresh(lockfile, args, beside.client())
+        refresh.add(dois)
+        refresh.confirm(dois)
+        failures = refresh.finish()
     resolutions = resolve(dois, lockfile, failures, args.refresh)
+    registrar = None
+    if early is not None and early[1] is not None:  # the bibliography's, checked beside
+        registrar = early[1] + checks.check_registrar(works[len(early[0]):], resolutions)
 
     n_cited = len(set(inputs.manuscript.cited_keys)) if inputs.manuscript else 0
-    if args.html:
-        extra += outputs.check_html(args.html, n_cited)
-    if args.jats:
-        extra += outputs.check_jats(args.jats, n_cited)
-    findings = checks.run_checks(inputs, works, resolutions, extra)
+    if args.html or args.jats:
+        from audit import outputs  # lxml.html: only for built outputs
+
+        if args.html:
+            extra += outputs.check_html(args.html, n_cited)
+        if args.jats:
+            extra += outputs.check_jats(args.jats, n_cited)
+    findings = checks.run_checks(inputs, works, resolutions, extra, registrar)
 
     supp_path = args.suppressions or first.parent / suppressions.DEFAULT_FILENAME
     rules = suppressions.load_suppressions(supp_path, required=args.suppressions is not None)

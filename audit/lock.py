@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from audit.manuscript import InputError
 
 LOCK_VERSION = 1
 DEFAULT_NAME = "references.lock.json"
+_RECORD_INDENT = " " * 4  # a record's depth in the file (indent 2, inside "records")
 
 
 @dataclass
@@ -53,6 +52,9 @@ class Lock:
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
     stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
+    # each record's text in the file, kept with the record it was made from (see ``dumps``)
+    _texts: dict[str, tuple[LockedRecord, str]] = field(default_factory=dict, compare=False,
+                                                        repr=False)
 
     @classmethod
     def load(cls, path: Path) -> Lock:
@@ -95,6 +97,26 @@ class Lock:
         return {"lock-version": LOCK_VERSION,
                 "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
 
+    def dumps(self) -> str:
+        """The file's text: ``json.dumps(self.to_json(), indent=2, ensure_ascii=False)``.
+
+        Each record is serialised once and kept, so that a refresh saving its progress
+        again and again only serialises what is new (the encoder with ``indent`` is slow).
+        """
+        if not self.records:
+            return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+        parts = []
+        for doi in sorted(self.records):
+            entry = self.records[doi]
+            kept = self._texts.get(doi)
+            if kept is None or kept[0] is not entry:
+                text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False)
+                kept = self._texts[doi] = (entry, json.dumps(doi, ensure_ascii=False) + ": "
+                                           + text.replace("\n", "\n" + _RECORD_INDENT))
+            parts.append(kept[1])
+        return (f'{{\n  "lock-version": {json.dumps(LOCK_VERSION)},\n  "records": {{\n'
+                + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }\n}")
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that a reader (or a crash) sees old or new, never half."""
@@ -121,6 +143,8 @@ def write_atomic(path: Path, text: str) -> None:
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
     """Hold the lockfile's companion ``.lock`` so that concurrent refreshes take turns."""
+    from filelock import FileLock  # only a refresh writes: an offline audit never imports it
+
     with FileLock(str(path) + ".lock", timeout=timeout):
         yield
 
@@ -146,7 +170,7 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None) -
             current = Lock.load(path)
         for doi, entry in new.items():
             current.records[doi.lower()] = entry
-        write_atomic(path, json.dumps(current.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         return current
 

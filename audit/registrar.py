@@ -10,22 +10,29 @@ Every DOI ends as a :class:`FetchOutcome`:
   resets, truncated or non-JSON bodies, another DOI's record, redirect loops,
   the run's total deadline). Network and protocol problems never raise.
 
-Politeness: a ``User-Agent`` with a ``mailto``, a shared token-bucket rate limiter
-that follows ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``, ``Retry-After`` on
-429/503, exponential back-off with jitter, and at most ``max_concurrency``
-requests in flight.
+Politeness: a ``User-Agent`` with a ``mailto``, one rate limiter per host (shared by
+every run of a client, across threads) that follows ``X-Rate-Limit-Limit`` /
+``X-Rate-Limit-Interval``, ``Retry-After`` on 429/503, exponential back-off with
+jitter, and at most ``max_concurrency`` requests in flight per run.
+
+:class:`BackgroundFetch` runs a fetch in a worker thread and takes DOIs as they
+become known, so that fetching starts before the whole input has been read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import importlib.util
 import json
-import math
 import os
 import random
 import re
+import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,14 +44,24 @@ import httpx
 
 from audit import __version__
 
-__all__ = ["FetchOutcome", "RegistrarClient", "crossref_to_csl", "csl_to_crossref"]
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    # httpcore imports sniffio (which anyio 4 no longer brings) on every request, so
+    # without it each request searched the whole of sys.path several times (~1.5 ms
+    # of CPU per request): remember once that it is not there.
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+__all__ = ["BackgroundFetch", "FetchOutcome", "RegistrarClient", "crossref_to_csl", "csl_to_crossref"]
 
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After
-INITIAL_RATE = (5.0, 1.0)  # (requests per second, burst) until a response advertises a limit
-UNADVERTISED_RATE = (20.0, 4.0)  # when the server answers without advertising a limit
+INITIAL_LIMIT = (5, 1.0)  # (requests, per seconds) until a response advertises a limit
+UNADVERTISED_LIMIT = (20, 1.0)  # when the server answers without advertising a limit
+SCHEDULE_GUARD = 0.02  # the schedule's L-1 requests take this much longer than the window
+CATCH_UP = 2  # slots a late schedule may make up at once
+MAX_SPARE = 5  # at most this many requests of a window left unused after 429s
+RESCHEDULE_CHECK = 0.05  # seconds: how often a request waiting for its slot looks for a new limit
 
 Status = Literal["ok", "not-found", "unverified"]
 
@@ -300,33 +317,81 @@ def _interval_seconds(value: str) -> float | None:
 
 
 class _RateLimiter:
-    """A token bucket shared by every request to one host (one per event loop run).
+    """Paces the requests to one host; shared by every run of a client, across threads.
 
-    For an advertised limit of L requests per W seconds the bucket refills at
-    0.95·L/W with a burst of 0.05·L, so no window of W seconds sees more than L
-    while a long refresh runs at 95% of the advertised rate.
+    For an advertised limit of L requests per W seconds, requests go out on an
+    absolute schedule, one every 1.02·W/(L-1) seconds (96 % of the limit for
+    L = 50), and never more than L-1 within W seconds. The schedule does not drift
+    when a request goes out late: its successors keep their slots, and a schedule
+    fallen behind by up to ``CATCH_UP`` slots catches up. The cap holds the
+    catching up, or a burst after a stall of the event loop, below the server's own
+    limit with one request to spare for jitter on the way there (the server sees L
+    in one window only when a request is delayed by a whole slot). Each 429 (the
+    jitter was larger: a busy machine) spares one request more, up to ``MAX_SPARE``.
     """
 
-    def __init__(self, rate: float, burst: float, known: bool) -> None:
-        self.rate, self.burst, self.known = rate, burst, known
-        self.tokens = burst
-        self.updated = time.monotonic()
+    def __init__(self, limit: int, interval: float, known: bool) -> None:
+        self._mutex = threading.Lock()
+        self._sent: deque[float] = deque()  # when the last requests went out
+        self.next_slot = 0.0
         self.paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self.limit, self.window, self.spacing = 1, interval, interval
+        self.advertised: tuple[int, float] | None = None
+        self.generation = 0  # counts the changes of limit
+        self.spare = 1  # requests of the advertised limit left unused per window
+        self._set(limit, interval)
+        self.known = known
+
+    def _set(self, limit: int, interval: float, force: bool = False) -> None:
+        if (limit, interval) == self.advertised and not force:
+            return
+        self.advertised = (limit, interval)
+        self.generation += 1
+        self.limit = max(1, limit - self.spare)
+        self.window = interval
+        spacing = interval * (1 + SCHEDULE_GUARD) / self.limit
+        if self._sent:  # a new limit applies from the last request on
+            self.next_slot = min(self.next_slot, self._sent[-1] + spacing)
+        self.spacing = spacing
+
+    def _reserve(self, now: float) -> float:
+        """The next free slot (now or later), taken."""
+        with self._mutex:
+            behind = now - self.next_slot
+            # behind by a few slots: catch up; by more (idle, or the first request): start now
+            slot = max(self.next_slot if behind <= CATCH_UP * self.spacing else now,
+                       self.paused_until)
+            self.next_slot = slot + self.spacing
+            return slot
+
+    def _admit(self, now: float) -> float:
+        """0 if a request may go out now (and it is counted), else how long to wait."""
+        with self._mutex:
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
+            wait = self.paused_until - now
+            if len(self._sent) >= self.limit:
+                wait = max(wait, self._sent[0] + self.window - now)
+            if wait > 0:
+                return wait
+            self._sent.append(now)
+            return 0.0
 
     async def acquire(self) -> None:
-        async with self._lock:  # FIFO: waiters queue behind the sleeping one
-            while True:
+        while True:
+            generation = self.generation
+            now = time.monotonic()
+            slot = self._reserve(now)
+            while now < slot and generation == self.generation:
+                # a slot reserved at a slower rate is given up once a faster one is learned
+                await asyncio.sleep(min(slot - now, RESCHEDULE_CHECK))
                 now = time.monotonic()
-                if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
-                    continue
-                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+            if generation != self.generation:
+                continue
+            wait = self._admit(now)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     def observe(self, headers: httpx.Headers) -> None:
         try:
@@ -334,20 +399,25 @@ class _RateLimiter:
             interval = _interval_seconds(headers["x-rate-limit-interval"])
         except (KeyError, ValueError):
             if not self.known:  # the server does not advertise a limit
-                self._set(*UNADVERTISED_RATE)
+                with self._mutex:
+                    self._set(*UNADVERTISED_LIMIT)
+                    self.known = True
             return
-        if limit > 0 and interval:
-            self._set(0.95 * limit / interval, max(1.0, math.floor(0.05 * limit)))
-
-    def _set(self, rate: float, burst: float) -> None:
-        if (rate, burst) != (self.rate, self.burst):
-            self.rate, self.burst = rate, burst
-            self.tokens = min(self.tokens, burst)
-        self.known = True
+        if limit >= 1 and interval:
+            with self._mutex:
+                self._set(int(limit), interval)
+                self.known = True
 
     def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-        self.tokens = 0.0
+        with self._mutex:
+            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    def rejected(self) -> None:
+        """The server answered 429: leave one request more of its limit unused."""
+        with self._mutex:
+            if self.advertised is not None and self.spare < MAX_SPARE:
+                self.spare += 1
+                self._set(*self.advertised, force=True)
 
 
 @dataclass
@@ -362,8 +432,9 @@ class RegistrarClient:
     """Fetches CSL JSON for DOIs from Crossref, falling back to doi.org on a Crossref 404.
 
     ``timeout`` bounds connecting and each read (seconds); ``max_retries`` is the
-    number of attempts per URL (the first included); ``total_deadline`` bounds a whole
-    :meth:`fetch_many` run, after which the DOIs still pending are ``unverified``.
+    number of attempts per URL (the first included); ``total_deadline`` plus
+    ``deadline_per_doi`` for each DOI bounds a whole :meth:`fetch_many` run, after
+    which the DOIs still pending are ``unverified``.
     """
 
     def __init__(
@@ -376,6 +447,7 @@ class RegistrarClient:
         max_concurrency: int = 8,
         total_deadline: float = 120.0,
         backoff_base: float = 0.5,
+        deadline_per_doi: float = 0.0,
     ) -> None:
         self.crossref_url = crossref_url.rstrip("/")
         self.doi_url = doi_url.rstrip("/")
@@ -385,7 +457,9 @@ class RegistrarClient:
         self.max_concurrency = max(1, max_concurrency)
         self.total_deadline = total_deadline
         self.backoff_base = backoff_base
-        self._learned: dict[str, tuple[float, float]] = {}  # host -> (rate, burst) across runs
+        self.deadline_per_doi = deadline_per_doi
+        self._limiters: dict[str, _RateLimiter] = {}  # by host, for every run of this client
+        self._limiters_mutex = threading.Lock()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RegistrarClient:
@@ -445,46 +519,19 @@ class RegistrarClient:
         on_result: Callable[[FetchOutcome], None] | None = None,
     ) -> dict[str, FetchOutcome]:
         """The asynchronous form of :meth:`fetch_many`."""
-        wanted = list(dict.fromkeys(dois))
-        deadline = asyncio.get_running_loop().time() + self.total_deadline
-        bases = (self.crossref_url, self.doi_url)
-        by_host = {urlsplit(base).netloc: self._limiter(base) for base in bases}
-        limiters = {base: by_host[urlsplit(base).netloc] for base in bases}
-        semaphore = asyncio.Semaphore(self.max_concurrency)
-        results: dict[str, FetchOutcome] = {}
+        run = _FetchRun(self, progress, on_result)
+        run.add(dois)
+        return await run.finish()
 
-        async def one(doi: str) -> None:
-            trace = _Trace()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    async with semaphore:
-                        outcome = await self._fetch_one(client, limiters, doi, trace)
-            except TimeoutError:
-                outcome = FetchOutcome(
-                    doi,
-                    "unverified",
-                    reason=f"deadline exceeded ({self.total_deadline:g} s for the whole run)",
-                    attempts=trace.attempts,
-                )
-            results[doi] = outcome
-            if on_result is not None:
-                on_result(outcome)
-            if progress is not None:
-                progress(len(results), len(wanted))
-
-        async with httpx.AsyncClient(
+    def _session(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             headers={"User-Agent": self.user_agent},
             params={"mailto": self.mailto} if self.mailto else None,
             timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=self.max_concurrency),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-        ) as client:
-            await asyncio.gather(*(one(doi) for doi in wanted))
-        for host, limiter in by_host.items():
-            if limiter.known:
-                self._learned[host] = (limiter.rate, limiter.burst)
-        return {doi: results[doi] for doi in wanted}
+        )
 
     def search_many(self, queries: Iterable[str], rows: int = 5) -> list[SearchOutcome]:
         """Crossref bibliographic queries (``/works?query.bibliographic=``), one per reference."""
@@ -520,8 +567,11 @@ class RegistrarClient:
     # -- internals
 
     def _limiter(self, base: str) -> _RateLimiter:
-        learned = self._learned.get(urlsplit(base).netloc)
-        return _RateLimiter(*(learned or INITIAL_RATE), known=learned is not None)
+        host = urlsplit(base).netloc
+        with self._limiters_mutex:
+            if host not in self._limiters:
+                self._limiters[host] = _RateLimiter(*INITIAL_LIMIT, known=False)
+            return self._limiters[host]
 
     async def _fetch_one(
         self,
@@ -613,6 +663,7 @@ class RegistrarClient:
                 wait = _retry_after(response.headers)
                 if response.status_code == 429:
                     limiter.pause(wait if wait is not None else self._backoff(attempt))
+                    limiter.rejected()
             if attempt < self.max_retries:
                 await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
         plural = "s" if self.max_retries != 1 else ""
@@ -651,6 +702,160 @@ class RegistrarClient:
         return FetchOutcome(
             given, "ok", record=record, source_url=url, fetched=_utcnow(), attempts=trace.attempts
         )
+
+
+class _FetchRun:
+    """One run of fetches in the running event loop; DOIs may be added while it runs.
+
+    The deadline is ``total_deadline`` plus ``deadline_per_doi`` for each DOI added,
+    from the start of the run (adding DOIs extends it for every pending one).
+    """
+
+    def __init__(
+        self,
+        client: RegistrarClient,
+        progress: Callable[[int, int], None] | None,
+        on_result: Callable[[FetchOutcome], None] | None,
+    ) -> None:
+        self.client, self.progress, self.on_result = client, progress, on_result
+        loop = asyncio.get_running_loop()
+        self.start = loop.time()
+        self.deadline = self.start + client.total_deadline
+        bases = (client.crossref_url, client.doi_url)
+        self.limiters = {base: client._limiter(base) for base in bases}
+        self.semaphore = asyncio.Semaphore(client.max_concurrency)
+        self.session = client._session()
+        self.wanted: dict[str, None] = {}
+        self.results: dict[str, FetchOutcome] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.timeouts: set[asyncio.Timeout] = set()
+        self.done = asyncio.Event()
+        self.cancelled = False
+
+    def add(self, dois: Iterable[str]) -> None:
+        new = [d for d in dict.fromkeys(dois) if d not in self.wanted]
+        if not new or self.cancelled:
+            return
+        for doi in new:
+            self.wanted[doi] = None
+        self.deadline = (self.start + self.client.total_deadline
+                         + self.client.deadline_per_doi * len(self.wanted))
+        for timeout in self.timeouts:
+            if not timeout.expired():
+                timeout.reschedule(self.deadline)
+        for doi in new:
+            task = asyncio.ensure_future(self._one(doi))
+            self.tasks.add(task)
+            task.add_done_callback(self._finished)
+
+    def cancel(self) -> None:
+        """Drop every pending DOI (and any added later)."""
+        self.cancelled = True
+        for task in self.tasks:
+            task.cancel()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not self.tasks:
+            self.done.set()
+
+    async def _one(self, doi: str) -> None:
+        trace = _Trace()
+        try:
+            async with asyncio.timeout_at(self.deadline) as timeout:
+                self.timeouts.add(timeout)
+                try:
+                    async with self.semaphore:
+                        outcome = await self.client._fetch_one(self.session, self.limiters, doi, trace)
+                finally:
+                    self.timeouts.discard(timeout)
+        except TimeoutError:
+            total = self.deadline - self.start
+            outcome = FetchOutcome(
+                doi,
+                "unverified",
+                reason=f"deadline exceeded ({total:g} s for the whole run)",
+                attempts=trace.attempts,
+            )
+        self.results[doi] = outcome
+        if self.on_result is not None:
+            self.on_result(outcome)
+        if self.progress is not None:
+            self.progress(len(self.results), len(self.wanted))
+
+    async def finish(self) -> dict[str, FetchOutcome]:
+        """Wait for every DOI added (no more may be added), then close the connections."""
+        try:
+            if self.tasks:
+                self.done.clear()
+                await self.done.wait()
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.session.aclose()
+        return {doi: self.results[doi] for doi in self.wanted if doi in self.results}
+
+
+class BackgroundFetch:
+    """:meth:`RegistrarClient.fetch_many` in a worker thread, fed DOIs as they become known.
+
+    ``add`` may be called any number of times; ``finish`` waits for every DOI added
+    and returns the outcomes (as ``fetch_many`` does); ``cancel`` stops at once,
+    dropping what is still pending. ``progress`` and ``on_result`` are called from
+    the worker thread.
+    """
+
+    def __init__(
+        self,
+        client: RegistrarClient,
+        progress: Callable[[int, int], None] | None = None,
+        on_result: Callable[[FetchOutcome], None] | None = None,
+    ) -> None:
+        self._client, self._progress, self._on_result = client, progress, on_result
+        self._loop = asyncio.new_event_loop()
+        self._run: _FetchRun | None = None
+        self._future: concurrent.futures.Future[dict[str, FetchOutcome]] | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="registrar-fetch",
+                                        daemon=True)
+        self._thread.start()
+        self._started = asyncio.run_coroutine_threadsafe(self._begin(), self._loop)
+        self._started.result()
+
+    async def _begin(self) -> None:
+        self._run = _FetchRun(self._client, self._progress, self._on_result)
+
+    def add(self, dois: Iterable[str]) -> None:
+        """Fetch these DOIs too (those already added are fetched once)."""
+        assert self._run is not None
+        self._loop.call_soon_threadsafe(self._run.add, list(dois))
+
+    def finish(self) -> dict[str, FetchOutcome]:
+        """Every outcome, by DOI in the order added, once all are known."""
+        try:
+            return self._finish().result()
+        finally:
+            self._stop()
+
+    def cancel(self) -> None:
+        """Stop fetching; outcomes already handed to ``on_result`` stay handed over."""
+        if self._run is not None and self._future is None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._run.cancel)
+            with contextlib.suppress(Exception):
+                self._finish().result()
+        self._stop()
+
+    def _finish(self) -> concurrent.futures.Future[dict[str, FetchOutcome]]:
+        if self._future is None:
+            assert self._run is not None
+            self._future = asyncio.run_coroutine_threadsafe(self._run.finish(), self._loop)
+        return self._future
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
 
 
 @dataclass(frozen=True)

@@ -255,3 +255,61 @@ def test_doi_suggested_only_for_a_clear_match(tmp_path: Path) -> None:
     report = json.loads(proc.stdout)
     suggested = [(f["key"], f["expected"]) for f in report["findings"] if f["code"] == "doi-suggested"]
     assert suggested == [("sorensen2019", "10.1016/j.spinee.2019.02.012")]
+
+
+def test_manuscript_error_while_fetching_beside_exits_2_and_locks_nothing(tmp_path: Path) -> None:
+    """The bibliography's DOIs are fetched while pandoc parses the manuscript; when pandoc
+    then rejects the manuscript, the error names its file and line, the exit status is 2,
+    and nothing fetched on the bibliography's behalf enters the lock."""
+    _, records = meta_review()
+    dois = valid_dois(records)[:20]
+    md = _bib(tmp_path, dois)
+    text = md.read_text()
+    # a front matter that pandoc rejects after the YAML block we read ourselves
+    md.write_text(text + "\n---\ntitle: [unclosed\n---\n")
+    with FakeRegistrar(records, latency=0.2) as server:
+        proc = run_audit([str(md), "--refresh", "--format", "json"], server)
+        asked = len(server.requests)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"error: {md}:") and "YAML" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    lock = tmp_path / "references.lock.json"
+    assert not lock.exists() or json.loads(lock.read_text())["records"] == {}
+    assert asked <= len(dois)
+
+
+def test_bibliography_other_than_the_front_matter_guess_is_fetched_alone(tmp_path: Path) -> None:
+    """The front matter is read without pandoc to start fetching early; where pandoc reads
+    it otherwise (Markdown in the YAML value: ``refs\\_a.json`` is ``refs_a.json`` to pandoc),
+    what was fetched on the guess is not locked, and the right bibliography is."""
+    _, records = meta_review()
+    dois = valid_dois(records)
+    guess, right = dois[:10], dois[10:14]
+    for name, chosen in (("refs\\_a.json", guess), ("refs_a.json", right)):
+        (tmp_path / name).write_text(json.dumps(
+            [{**records[doi], "id": f"w{i}"} for i, doi in enumerate(chosen)]))
+    md = tmp_path / "paper.md"
+    md.write_text("---\nbibliography: refs\\_a.json\n---\n\n"
+                  + " ".join(f"[@w{i}]" for i in range(len(right))) + "\n")
+    with FakeRegistrar(records, latency=0.05) as server:
+        proc = run_audit([str(md), "--refresh", "--format", "json"], server)
+    assert proc.returncode == 0, proc.stderr
+    locked = set(json.loads((tmp_path / "references.lock.json").read_text())["records"])
+    assert locked == set(right)
+
+
+def test_manuscript_error_while_comparing_beside_exits_2(tmp_path: Path) -> None:
+    """Offline, the bibliography is compared with the lock while pandoc parses the
+    manuscript; pandoc's error still names the file and line, with exit status 2."""
+    _, records = meta_review()
+    dois = valid_dois(records)[:20]
+    md = _bib(tmp_path, dois)
+    (tmp_path / "references.lock.json").write_text(json.dumps({"lock-version": 1, "records": {
+        doi: {"fetched": "2026-01-01T00:00:00Z", "provenance": {"source": "test"},
+              "record": {**records[doi], "title": "Another title altogether"}}
+        for doi in dois}}))
+    md.write_text(md.read_text() + "\n---\ntitle: [unclosed\n---\n")
+    proc = run_audit([str(md), "--format", "json"])
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"error: {md}:") and "YAML" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
