@@ -20,15 +20,21 @@ ROOT = Path(__file__).parent
 PYTHON = None  # the interpreter nox runs on (3.11+)
 
 
+# Bytecode for the project's own modules, kept under .nox/ (not in the source tree) even
+# where PYTHONDONTWRITEBYTECODE is set: compiling ~8,000 lines at every command costs
+# 0.1-0.15 s, more than a small build's whole overhead.
+BYTECODE = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(ROOT / ".nox" / ".pycache")}
+
+
 def install(session: nox.Session, extras: str = "") -> None:
     """Install the project (editable) unless this venv already has this pyproject.toml."""
     spec = f".[{extras}]" if extras else "."
     stamp = Path(session.virtualenv.location) / ".installed"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
-    if stamp.is_file() and stamp.read_text() == digest:
-        return
-    session.install("-e", spec)
-    stamp.write_text(digest)
+    if not (stamp.is_file() and stamp.read_text() == digest):
+        session.install("-e", spec)
+        stamp.write_text(digest)
+    session.env.update(BYTECODE)  # for what the session runs (pip compiled its own packages)
 
 
 def _render(session: nox.Session, *targets: str) -> None:
