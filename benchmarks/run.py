@@ -290,7 +290,7 @@ def replay(root: Path, step: dict[str, Any]) -> Sample | None:
 @dataclass
 class OutputResult:
     product: Series = field(default_factory=Series)
-    via_nox: Series = field(default_factory=Series)  # nox -s TARGET -- --force (where measured)
+    via_nox: Series = field(default_factory=Series)  # nox -s build -- --force TARGET (at S)
     floor: Series = field(default_factory=Series)
     extra: Series = field(default_factory=Series)  # the product's own Python steps (not in the floor)
 
@@ -311,7 +311,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     the output's own steps. Interleaving keeps the slow drifts of a shared machine out
     of the ratios. ``plan.runs`` rounds are timed; a first round that took under
     ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
-    command), each round also builds each output through ``nox -s TARGET``.
+    command), each round also builds each output through ``nox -s build -- --force TARGET``.
     """
     result = SizeBuild(outputs={t: OutputResult() for t in TARGETS})
     got: list[tuple[Series, Sample]] = []
@@ -359,8 +359,8 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
                 parts = replay_own(target)
             got.append((out.floor, combine([ast, *parts])))
             if via_nox:
-                argv = [*via_nox, "-f", str(ROOT / "noxfile.py"), "-s", target, "--",
-                        "--root", str(root), "--force"]
+                argv = [*via_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
+                        "--root", str(root), "--force", target]
                 got.append((out.via_nox, run(argv, cwd=ROOT, timeout=plan.timeout)))
         if round_no == 0 and time.perf_counter() - started < 2 * plan.warm_limit:
             continue  # a warm-up
@@ -739,7 +739,7 @@ class Report:
                     "",
                     "### Through nox",
                     "",
-                    "The same outputs built with `nox -s TARGET -- --root P --force` (the session's "
+                    "The same outputs built with `nox -s build -- --root P --force TARGET` (the session's "
                     "venv reused, the project installed: nox's own start-up, its venv check and the "
                     "product), in the same rounds. nox itself costs about 0.2 s, a constant that a "
                     "0.5 s floor cannot absorb: the per-output target above is measured on the "
@@ -1126,10 +1126,9 @@ def main(argv: list[str] | None = None) -> int:
         root = args.work / size
         if "outputs" in args.only or "citeproc" in args.only:
             nox = nox_command() if size == "S" else None
-            if nox:  # create or reuse each output's nox venv before timing (not timed)
-                for target in TARGETS:
-                    run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", target, "--", "--root", str(root),
-                         "--force"], cwd=ROOT, timeout=1800)
+            if nox:  # create or reuse the build session's venv before timing (not timed)
+                run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--root", str(root),
+                     "--force", "html"], cwd=ROOT, timeout=1800)
             if b := stage(
                 f"{size}: each output, product against floor",
                 lambda r=root, n=nox: bench_outputs(r, plan, via_nox=n),
