@@ -620,6 +620,9 @@ def machine() -> list[str]:
         versions["nox"] = (done.stdout.strip() or done.stderr.strip() or "?").splitlines()[-1]
     else:
         versions["nox"] = "not found"
+    where = f"under {sys.pycache_prefix}" if sys.pycache_prefix else "in __pycache__"
+    bytecode = ("not cached (PYTHONDONTWRITEBYTECODE is set: every command compiles the package)"
+                if sys.dont_write_bytecode else f"cached {where}")
     return [
         f"- machine: `{out('uname', '-a')}`",
         f"- CPU: {cpu}; cores: {os.cpu_count()}; memory: {mem}",
@@ -627,6 +630,7 @@ def machine() -> list[str]:
         + (f" (working tree: {len(dirty)} changed/untracked paths, measured as found)" if dirty else ""),
         "- tools: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         f"- peak memory via: {'GNU time %M (largest single process)' if GNU_TIME else 'getrusage'}",
+        f"- bytecode: {bytecode}",
     ]
 
 
