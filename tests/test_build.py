@@ -78,9 +78,16 @@ def test_html_links_every_citation_and_lists_each_work_once(built: Path) -> None
     # the author is shown by name (pandoc renders an author map as "true" unless told)
     assert [p.text_content() for p in doc.xpath('//p[@class="author"]')] == [
         "Manuscript Audit Contributors"]
-    # the figure is embedded, not linked
-    images = doc.xpath("//figure//img/@src | //figure//svg")
-    assert images and all(not isinstance(i, str) or i.startswith("data:") for i in images)
+    # the figure is embedded, not linked, and keeps its accessible name
+    images = doc.xpath("//figure//img")
+    assert images and all(img.get("src").startswith("data:image/svg+xml;base64,") for img in images)
+    assert all(img.get("role") == "img" and img.get("aria-label", "").startswith("Figure 1.")
+               for img in images)
+    # the page stands alone: the stylesheet is inlined, nothing is fetched
+    css = " ".join((ROOT / "pandoc" / "manuscript.css").read_text().split())
+    assert any(css in " ".join((style.text or "").split()) for style in doc.xpath("//head/style"))
+    assert not doc.xpath("//link[@rel='stylesheet'] | //script[@src]"
+                         " | //img[not(starts-with(@src, 'data:'))]")
 
 
 def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
