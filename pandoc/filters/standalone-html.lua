@@ -2,8 +2,7 @@
 -- written page to inline what it links (about half of the HTML step on a manuscript of
 -- 600 references or more). What our pages link is known: the stylesheet, inlined in
 -- the head, and images (fetched as --embed-resources would), which become data: URIs
--- (SVGs keep the accessible name
--- --embed-resources gives them).
+-- (SVGs keep the accessible name --embed-resources gives them).
 local css_path = pandoc.path.join({pandoc.path.directory(PANDOC_SCRIPT_FILE), "..", "manuscript.css"})
 
 local function read(path)
