@@ -1081,7 +1081,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--serial-dois",
         type=int,
         default=None,
-        help="DOIs fetched one at a time, then extrapolated (default 50; --quick 20)",
+        help="DOIs fetched one at a time, then extrapolated (default 20; --quick 10)",
     )
     p.add_argument("--work", type=Path, default=HERE / ".work", help="where the projects are generated")
     p.add_argument(
@@ -1099,7 +1099,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--runs must be at least 1")
     args.timeout = args.timeout or (60.0 if args.quick else 90.0)
     args.refresh_dois = args.refresh_dois or (200 if args.quick else 1000)
-    args.serial_dois = args.serial_dois or (20 if args.quick else 50)
+    args.serial_dois = args.serial_dois or (10 if args.quick else 20)
     args.only = set(args.only.split(","))
     if args.results is None and not args.quick:
         args.results = HERE / "RESULTS.md"
