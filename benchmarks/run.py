@@ -1135,7 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         root = args.work / size
         if "outputs" in args.only or "citeproc" in args.only:
-            nox = nox_command() if size == "S" else None
+            nox = nox_command() if size == "S" and "nox" in args.only else None
             if nox:  # create or reuse the build session's venv before timing (not timed)
                 run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--root", str(root),
                      "--force", "html"], cwd=ROOT, timeout=1800)

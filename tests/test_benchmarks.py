@@ -1,0 +1,39 @@
+"""The benchmark harness runs end to end (a smoke run at S; the timings are not judged here).
+
+`nox -s bench` is not part of CI (it takes about 15 minutes), so this keeps its
+generator, the product/floor replay, the no-op build, the audit and the refresh
+against the fake registrar from rotting: one run of each, on small inputs.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def test_a_quick_benchmark_run_measures_every_target(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--sizes", "S",
+         "--only", "outputs,nothing,audit,refresh", "--runs", "1",
+         "--refresh-dois", "30", "--serial-dois", "5",
+         "--work", str(tmp_path / "work"), "--results", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "FAILED" not in proc.stderr
+    text = results.read_text()
+    # one verdict per output, each a measured ratio
+    for target in ("html", "pdf", "jats", "docx"):
+        assert re.search(rf"^\| S {target}: product ≤ 1\.10 × floor \| \d+\.\d\d× \| ", text, re.M), target
+    # the floor is the manifest's own commands, pandoc and typst among them
+    for step in ("ast", "html:pandoc", "pdf:pandoc", "pdf:typst", "jats:pandoc", "docx:pandoc"):
+        assert re.search(rf"^\| S \| {re.escape(step)} \| \d+\.\d\d \|", text, re.M), step
+    assert re.search(r"^\| S: build when nothing changed ≤ 1\.5 s \| \d+\.\d\d s \|", text, re.M)
+    assert re.search(r"^\| S \| \d+\.\d\d \| .* \| – \| – \|$", text, re.M)  # the offline audit row
+    # the refresh fetched and locked every DOI from the fake registrar
+    assert "records locked [30]" in text
+    assert re.search(r"^\| refresh of 30 DOIs ≥ 90% of 50/s, end to end \| \d+\.\d/s", text, re.M)
