@@ -24,12 +24,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import importlib.util
 import json
 import os
 import random
 import re
-import sys
 import threading
 import time
 from collections import deque
@@ -43,12 +41,6 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from audit import __version__
-
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    # httpcore imports sniffio (which anyio 4 no longer brings) on every request, so
-    # without it each request searched the whole of sys.path several times (~1.5 ms
-    # of CPU per request): remember once that it is not there.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 __all__ = ["BackgroundFetch", "FetchOutcome", "RegistrarClient", "crossref_to_csl", "csl_to_crossref"]
 
