@@ -23,6 +23,7 @@ import sys
 
 RECORD = ".ast-command"  # in the output folder: what the last build ran for its AST
 LOG = "ast.log"  # in output/.build: the early process's messages (pandoc's warnings)
+# each output's file in the output folder (audit.render builds from this table)
 OUTPUT_NAMES = {"html": "manuscript.html", "pdf": "manuscript.pdf",
                 "jats": "manuscript.xml", "docx": "manuscript.docx"}
 _WITH_VALUE = ("--root", "--style")  # options of ``python -m audit.render`` taking a value

@@ -47,9 +47,8 @@ from audit.manuscript import (
 )
 from audit.styles import Style, StyleError, resolve_style
 
-TARGETS = ("html", "pdf", "jats", "docx")
-OUTPUT_NAMES = {"html": "manuscript.html", "pdf": "manuscript.pdf",
-                "jats": "manuscript.xml", "docx": "manuscript.docx"}
+OUTPUT_NAMES = early.OUTPUT_NAMES  # one table: the early start checks these files too
+TARGETS = tuple(OUTPUT_NAMES)
 AST_NAME = "manuscript.ast.json"  # in output/.build, kept for replaying the manifest
 PNG_PPI = 220  # figures in DOCX: print resolution
 FALLBACK_EPOCH = 315532800  # 1980-01-01, the earliest date a ZIP file can carry
