@@ -56,6 +56,11 @@ _NOT_FOUND = re.compile(r"Citeproc: citation (\S+) not found")
 _MISSING_FILE = re.compile(r"File (.+?) not found in resource path")
 
 
+def _remote(target: str) -> bool:
+    """An image target that is not a file: a URL or a data: URI."""
+    return "://" in target or target.startswith("data:")
+
+
 class BuildError(Exception):
     """A step failed; the message says which and why."""
 
@@ -228,7 +233,7 @@ class Build:
 
     def local_image(self, target: str) -> Path | None:
         """The file an image target names, looked up as pandoc's resource path does."""
-        if "://" in target or target.startswith("data:"):
+        if _remote(target):
             return None
         return next((base / target for base in (self.config.manuscript.parent, self.config.root)
                      if (base / target).is_file()), None)
@@ -238,8 +243,7 @@ class Build:
         missing = []
         for element, _, _ in ast_elements(raw, "Image"):
             target = element["c"][2][0]
-            remote = "://" in target or target.startswith("data:")
-            if not remote and self.local_image(target) is None:
+            if not _remote(target) and self.local_image(target) is None:
                 missing.append(target)
         if missing:
             text = read_text(self.config.manuscript)
