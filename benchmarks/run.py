@@ -417,7 +417,7 @@ class RefreshResult:
     statuses_429: list[int]
     max_in_flight: list[int]
     requests: list[int]
-    audit_only: Series  # the same audit offline afterwards (everything locked): the non-fetch part
+    audit_only: Series  # the same audit offline afterwards (everything locked)
     serial: Series  # one at a time on a subset
     serial_n: int
     n: int
@@ -946,7 +946,7 @@ class Report:
                 verdict(rate >= want),
             ),
             row(
-                "the same audit offline afterwards (all locked): the part that is not fetching",
+                "the same audit offline afterwards (all locked)",
                 *cells(r.audit_only),
                 "",
                 "",
@@ -955,16 +955,17 @@ class Report:
                 "",
             ),
             row(
-                "fetch phase (end to end − offline audit)",
+                "end to end − offline audit (the audit's work now runs beside the fetching, so "
+                "this over-states the fetch phase's rate: a bound, not a measurement)",
                 fmt_s(fetch),
                 "",
                 "",
                 "",
-                f"{fetch_rate:.1f}",
-                f"{fetch_rate / rate_limit:.0%}",
+                f"≤ {fetch_rate:.1f}",
+                f"≤ {fetch_rate / rate_limit:.0%}",
                 "",
-                f"≥ {want:.0f}/s",
-                verdict(fetch_rate >= want),
+                "",
+                "",
             ),
             row(
                 "ideal at the advertised limit",
