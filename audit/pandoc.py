@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +70,55 @@ def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = No
             proc.kill()
             raise
     return _finished(cmd, proc.returncode, stdout, stderr, source)
+
+
+class Waiting:
+    """A pandoc started before its input exists, reading it from standard input.
+
+    pandoc spends about 40 ms starting (loading itself, reading its defaults file)
+    before it reads any input; a writer started while the AST step still runs has
+    done that by the time the AST is ready. :meth:`feed` then sends it the input
+    file, which gives the same output as naming that file on the command line:
+    the JSON reader needs no file name, and images are looked up in the resource
+    path, not beside the input.
+    """
+
+    def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> None:
+        self.args, self.cwd, self.log = args, cwd, log
+        self.cmd = [pandoc_path(), *args]
+        with open(log, "wb") as stderr:  # a file, not a pipe: a long warning list cannot block it
+            self.proc = subprocess.Popen(self.cmd, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def feed(self, path: Path, *, source: str | None = None) -> PandocRun:
+        """Send the file at ``path`` as the input; wait for pandoc to finish."""
+        assert self.proc.stdin is not None
+        try:
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, self.proc.stdin, 1 << 20)
+            self.proc.stdin.close()
+        except BrokenPipeError:  # pandoc stopped early: its own message says why
+            pass
+        except BaseException:
+            self.stop()
+            raise
+        try:
+            returncode = self.proc.wait()
+        except BaseException:
+            self.stop()
+            raise
+        stderr = self.log.read_text("utf-8", errors="replace")
+        self.log.unlink(missing_ok=True)
+        return _finished([*self.cmd, str(path)], returncode, "", stderr, source)
+
+    def stop(self) -> None:
+        """Stop it without output (the AST step failed, or the step runs otherwise)."""
+        self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+        self.log.unlink(missing_ok=True)
 
 
 def adopt(process: early.Early, *, source: str | None = None,

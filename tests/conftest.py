@@ -50,3 +50,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = render(root)
     assert proc.returncode == 0, proc.stderr
     return root / "output"
+
+
+def pandocs_in(root: Path) -> list[int]:
+    """pandoc processes working in ``root`` or a folder inside it (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            exe = os.readlink(entry / "exe")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if os.path.basename(exe) == "pandoc" and root.resolve() in (Path(cwd), *Path(cwd).parents):
+            found.append(int(entry.name))
+    return found

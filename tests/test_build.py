@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
-from audit.pandoc import pandoc_path
-from tests.conftest import ROOT, copy_project, need_shared, render
+from audit.pandoc import PandocError, Waiting, pandoc_path
+from audit.render import tidy_jats
+from tests.conftest import ROOT, copy_project, need_shared, pandocs_in, render
 
 OUTPUTS = ("manuscript.html", "manuscript.pdf", "manuscript.xml", "manuscript.docx")
 
@@ -178,6 +179,7 @@ def test_missing_citation_key_fails_with_key_file_and_line(project: Path) -> Non
     assert "nosuchkey2099" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert (project / "output" / "manuscript.html").read_text() == "previous build"
+    assert not pandocs_in(project)  # the writers started beside the AST step were stopped
 
 
 def test_unknown_style_is_a_clear_error(project: Path) -> None:
@@ -293,3 +295,66 @@ def test_the_manifest_commands_replayed_reproduce_every_output(built: Path, tmp_
             replay_step(step, root, env)
         replayed = root / "output" / ".build" / name
         assert replayed.read_bytes() == (built / name).read_bytes(), target
+
+
+# --- writers started before their input exists (audit.pandoc.Waiting) --------------------
+
+def test_a_waiting_writer_fed_the_ast_writes_what_naming_the_file_writes(built: Path,
+                                                                        tmp_path: Path) -> None:
+    root = built.parent
+    ast = built / ".build" / "manuscript.ast.json"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    named = tmp_path / "named.html"
+    subprocess.run([pandoc_path(), "--defaults", "pandoc/html.yaml", "--output", str(named), str(ast)],
+                   cwd=root, env=env, check=True)
+    fed = tmp_path / "fed.html"
+    log = tmp_path / "html.log"
+    waiting = Waiting(["--defaults", "pandoc/html.yaml", "--output", str(fed)], cwd=root, env=env, log=log)
+    result = waiting.feed(ast, source="the AST")
+    assert fed.read_bytes() == named.read_bytes()
+    assert result.args[-1] == str(ast)  # reported as the command line it stands for
+    assert not log.exists()
+
+
+def test_a_waiting_writer_fed_something_unreadable_reports_pandocs_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"pandoc-api-version": [1, 23')
+    log = tmp_path / "err.log"
+    waiting = Waiting(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
+                      cwd=tmp_path, env=dict(os.environ), log=log)
+    with pytest.raises(PandocError) as caught:
+        waiting.feed(bad, source="broken.json")
+    assert caught.value.file == "broken.json"
+    assert caught.value.message  # pandoc's own words, not an empty string
+    assert not (tmp_path / "x.html").exists()
+    assert not log.exists()
+
+
+def test_a_waiting_writer_that_is_stopped_leaves_no_process(tmp_path: Path) -> None:
+    log = tmp_path / "stopped.log"
+    waiting = Waiting(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
+                      cwd=tmp_path, env=dict(os.environ), log=log)
+    assert pandocs_in(tmp_path) == [waiting.proc.pid]
+    waiting.stop()
+    assert waiting.proc.returncode is not None
+    assert not pandocs_in(tmp_path)
+    assert not log.exists()
+    assert not (tmp_path / "x.html").exists()
+
+
+# --- the JATS tidy ----------------------------------------------------------------------
+
+def test_tidy_removes_empty_leaves_and_the_parents_they_leave_empty(tmp_path: Path) -> None:
+    path = tmp_path / "t.xml"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n'
+                    "<article><front><a><b></b><c> \n </c></a><d>&#160;</d><e x=\"1\"/>"
+                    "<f><!-- a note --></f><g>text</g>tail<h/> after<i><j/>kept</i></front>"
+                    "</article>\n", "utf-8")
+    _, removed = tidy_jats(path)
+    front = etree.parse(str(path)).find("front")
+    # b, c, then a (emptied by them), f (a comment is not content), h and j
+    assert removed == 6
+    assert [el.tag for el in front] == ["d", "e", "g", "i"]
+    assert front.find("d").text == "\u00a0"  # a no-break space is content, not XML whitespace
+    assert front.find("g").tail == "tail after"  # the removed element's tail is kept
+    assert front.find("i").text == "kept"

@@ -13,23 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, render
-
-
-def pandocs_in(root: Path) -> list[int]:
-    """pandoc processes whose working directory is ``root`` (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            exe = os.readlink(entry / "exe")
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if os.path.basename(exe) == "pandoc" and Path(cwd) == root.resolve():
-            found.append(int(entry.name))
-    return found
+from tests.conftest import copy_project, pandocs_in, render
 
 
 @pytest.fixture(scope="module")
