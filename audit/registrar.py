@@ -50,7 +50,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After
 INITIAL_LIMIT = (5, 1.0)  # (requests, per seconds) until a response advertises a limit
 UNADVERTISED_LIMIT = (20, 1.0)  # when the server answers without advertising a limit
-SCHEDULE_GUARD = 0.02  # the schedule's L-1 requests take this much longer than the window
+SCHEDULE_GUARD = 0.03  # the schedule's L-1 requests take this much longer than the window
 CATCH_UP = 2  # slots a late schedule may make up at once
 MAX_SPARE = 5  # at most this many requests of a window left unused after 429s
 RESCHEDULE_CHECK = 0.05  # seconds: how often a request waiting for its slot looks for a new limit
@@ -312,7 +312,7 @@ class _RateLimiter:
     """Paces the requests to one host; shared by every run of a client, across threads.
 
     For an advertised limit of L requests per W seconds, requests go out on an
-    absolute schedule, one every 1.02·W/(L-1) seconds (96 % of the limit for
+    absolute schedule, one every 1.03·W/(L-1) seconds (95 % of the limit for
     L = 50), and never more than L-1 within W seconds. The schedule does not drift
     when a request goes out late: its successors keep their slots, and a schedule
     fallen behind by up to ``CATCH_UP`` slots catches up. The cap holds the
