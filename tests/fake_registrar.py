@@ -137,6 +137,7 @@ class FakeRegistrar:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._log: list[tuple[str, dict[str, str], str | None, int | None]] = []
+        self._arrivals: list[float] = []  # time.monotonic() of each request, as logged
         self._failures: dict[str, int] = {}
         self._stamps: deque[float] = deque()
         self._in_flight = 0
@@ -188,6 +189,12 @@ class FakeRegistrar:
         with self._lock:
             return [status or 0 for *_, status in self._log]
 
+    @property
+    def arrivals(self) -> list[float]:
+        """When each request arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return list(self._arrivals)
+
     def count(self, doi: str) -> int:
         """How many requests (all routes, redirect hops included) named this DOI."""
         with self._lock:
@@ -198,6 +205,7 @@ class FakeRegistrar:
     def _record(self, path: str, headers: Mapping[str, str], doi: str | None) -> int:
         with self._lock:
             self._log.append((path, dict(headers), doi, None))
+            self._arrivals.append(time.monotonic())
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             return len(self._log) - 1
