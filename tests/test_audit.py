@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from audit.cli import main
+from tests.conftest import ROOT, need_shared
 
 ARTICLE = {
     "id": "smith2020",
@@ -272,3 +273,41 @@ def test_output_checks_catch_a_broken_link_and_a_missing_entry(built: Path, tmp_
     assert all(f["line"] for f in links)
     counts = [f for f in report["findings"] if f["code"] == "output-reference-count"]
     assert [(f["file"], f["found"], f["expected"]) for f in counts] == [(str(broken_html), "40", "41")]
+
+
+# --- a big CSL JSON file is read by several pandocs side by side --------------------------
+
+def _bibliography_for_chunks(tmp_path: Path) -> tuple[Path, list[dict]]:
+    """Real CSL JSON (the meta-review's registrar records and our review's references), with a
+    key declared twice and an item whose date pandoc must parse from a raw string."""
+    corpus = need_shared("corpora", "meta-review", "output", "references.json")
+    items = json.loads(corpus.read_text()) + json.loads((ROOT / "manuscript/references.json").read_text())
+    items.insert(13, dict(items[40], title="The same key, a second time"))
+    items.append({"id": "raw-date", "type": "book", "title": "<i>In vitro</i> work",
+                  "issued": {"raw": "2020-03"}})
+    path = tmp_path / "refs.json"
+    path.write_text(json.dumps(items, indent=2, ensure_ascii=False), "utf-8")
+    return path, items
+
+
+def test_csl_json_read_in_parts_is_what_one_pandoc_reads(tmp_path: Path) -> None:
+    from audit import bibliography
+
+    path, items = _bibliography_for_chunks(tmp_path)
+    whole = bibliography._read_with_pandoc(path, "csljson", path.read_text("utf-8"), False)
+    parts = bibliography._csljson_chunks(items, path, 17)
+    assert len(whole) == len(items)
+    assert parts == whole
+
+
+def test_a_bibliography_loaded_in_parts_keeps_keys_items_and_lines(tmp_path: Path) -> None:
+    from audit import bibliography
+
+    path, items = _bibliography_for_chunks(tmp_path)
+    one = bibliography.load(path, chunk=10**9)
+    parts = bibliography.load(path, chunk=17)
+    assert parts == one
+    twice = [e for e in parts if e.key == items[13]["id"]]
+    assert len(twice) == 2 and twice[0].line != twice[1].line  # each at its own declaration
+    raw = next(e for e in parts if e.key == "raw-date")
+    assert raw.item["issued"] == {"date-parts": [[2020, 3]]}  # pandoc's reading, not the text's
