@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +170,54 @@ def _item_line(text: str, index: int) -> int | None:
 
 # A CSL JSON file of more items than this is read by several pandocs side by side.
 CHUNK_ITEMS = 1000
+_CACHE_VERSION = "1"
+
+
+def cache_dir() -> Path | None:
+    """Where pandoc's readings of bibliographies are kept: ``$AUDIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/manuscript-audit`` (``~/.cache/manuscript-audit``); ``None`` when
+    ``AUDIT_CACHE_DIR`` is set empty (no cache)."""
+    chosen = os.environ.get("AUDIT_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "manuscript-audit"
+
+
+class _Cache:
+    """pandoc's CSL JSON for a bibliography's exact text, read by this very pandoc.
+
+    Reading an unchanged bibliography again (every audit of a manuscript being edited)
+    then skips pandoc: 5,000 entries take it about 2 s. The key is the text, its format
+    and pandoc's identity, so any change to either reads the file again; a damaged or
+    unwritable cache only means pandoc runs.
+    """
+
+    def __init__(self, fmt: str, text: str) -> None:
+        folder = cache_dir()
+        key = hashlib.sha256("\0".join(
+            (_CACHE_VERSION, fmt, pandoc.pandoc_identity(), text)).encode("utf-8")).hexdigest()
+        self.path = folder / "bibliography" / f"{key}.json" if folder else None
+
+    def get(self) -> list[dict[str, Any]] | None:
+        if self.path is None:
+            return None
+        try:
+            items = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return items if isinstance(items, list) else None
+
+    def put(self, items: list[dict[str, Any]]) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(items, ensure_ascii=False), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
 
 
 def _csljson_chunks(items: list[dict[str, Any]], path: Path, chunk: int) -> list[dict[str, Any]]:
@@ -231,12 +281,15 @@ def load(path: Path, on_items: Callable[[list[dict[str, Any]]], None] | None = N
     # pandoc's Markdown reader sees CSL YAML only inside a '---' metadata block, and a plain
     # 'references:' file (which citeproc reads fine) would silently give no entries at all
     fenced = fmt == "markdown" and not text.lstrip().startswith("---")
-    items: list[dict[str, Any]] | None = None
-    if written is not None and len(written) > chunk and (os.cpu_count() or 1) > 1:
-        with contextlib.suppress(pandoc.PandocError):  # else the whole file, for pandoc's message
-            items = _csljson_chunks(written, path, chunk)
+    cache = _Cache(fmt, text)
+    items = cache.get()
     if items is None:
-        items = _read_with_pandoc(path, fmt, text, fenced)
+        if written is not None and len(written) > chunk and (os.cpu_count() or 1) > 1:
+            with contextlib.suppress(pandoc.PandocError):  # else the whole file: pandoc's message
+                items = _csljson_chunks(written, path, chunk)
+        if items is None:
+            items = _read_with_pandoc(path, fmt, text, fenced)
+        cache.put(items)
     locator = _Locator(fmt, text)
     seen: dict[str, int] = {}
     entries = []

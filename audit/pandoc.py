@@ -33,6 +33,14 @@ def pandoc_path() -> str:
 
 
 @functools.cache
+def pandoc_identity() -> str:
+    """Which pandoc this is (its path, size and modification time), without running it."""
+    path = Path(pandoc_path())
+    st = path.stat()
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+@functools.cache
 def pandoc_version() -> str:
     out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True)
     return out.stdout.split()[1]

@@ -430,9 +430,11 @@ def bench_nox(root: Path, plan: Plan) -> Series | None:
 # --------------------------------------------------------------------------- audit
 
 
-def bench_audit(root: Path, plan: Plan) -> Series:
+def bench_audit(root: Path, plan: Plan, cold: bool = False) -> Series:
+    """The offline audit; ``cold``: without the bibliography cache (pandoc reads it every run)."""
     argv = [sys.executable, "-m", "audit", str(root / "manuscript" / "review.md")]
-    return plan.measure(lambda: run(argv, cwd=root, ok=(0, 1), timeout=plan.timeout))
+    env = {"AUDIT_CACHE_DIR": ""} if cold else None
+    return plan.measure(lambda: run(argv, cwd=root, env=env, ok=(0, 1), timeout=plan.timeout))
 
 
 @dataclass
@@ -687,6 +689,7 @@ class Report:
     nothing: dict[str, Series] = field(default_factory=dict)
     nox: dict[str, Series | None] = field(default_factory=dict)
     audit: dict[str, Series] = field(default_factory=dict)
+    audit_cold: dict[str, Series] = field(default_factory=dict)  # no bibliography cache (XL)
     refresh: RefreshResult | None = None
     citeproc: Citeproc | None = None
     elapsed: float = 0.0
@@ -868,14 +871,20 @@ class Report:
                 "",
                 "## Offline audit",
                 "",
-                "`python -m audit P/manuscript/review.md` (from the metadata lock, no network). "
+                "`python -m audit P/manuscript/review.md` (from the metadata lock, no network), as a "
+                "user re-runs it: pandoc's reading of the unchanged bibliography comes from the cache "
+                "(`AUDIT_CACHE_DIR`, filled by the warm-up run). At XL also without the cache "
+                "(`AUDIT_CACHE_DIR=` empty: pandoc reads the 5,000 entries every run, as on a fresh "
+                "machine). "
                 f"Target at XL (5,000 references): ≤ {AUDIT_XL_SECONDS:g} s and ≤ {AUDIT_XL_MB:g} MB.",
                 "",
                 row("size", "median", "min", "max", "n", "peak MB", "target", "pass"),
                 row("---", "---:", "---:", "---:", "---:", "---:", "---", "---"),
             ]
-            for size, s in self.audit.items():
-                if size == "XL":
+            audits = [(size, s) for size, s in self.audit.items()]
+            audits += [(f"{size}, bibliography not cached", s) for size, s in self.audit_cold.items()]
+            for size, s in audits:
+                if size.startswith("XL"):
                     tgt = f"≤ {AUDIT_XL_SECONDS:g} s, ≤ {AUDIT_XL_MB:g} MB"
                     ok = verdict(s.ok and s.median <= AUDIT_XL_SECONDS and s.peak_mb <= AUDIT_XL_MB)
                 else:
@@ -915,15 +924,16 @@ class Report:
                     st.ok and st.median <= NOTHING_CHANGED_TARGET,
                 )
             )
-        if "XL" in self.audit:
-            st = self.audit["XL"]
-            rows.append(
-                (
-                    f"XL: offline audit ≤ {AUDIT_XL_SECONDS:g} s and ≤ {AUDIT_XL_MB:g} MB",
-                    f"{cells(st)[0]} s, {mb(st)} MB",
-                    st.ok and st.median <= AUDIT_XL_SECONDS and st.peak_mb <= AUDIT_XL_MB,
+        for what, runs in (("", self.audit), (", bibliography not cached", self.audit_cold)):
+            if "XL" in runs:
+                st = runs["XL"]
+                rows.append(
+                    (
+                        f"XL: offline audit{what} ≤ {AUDIT_XL_SECONDS:g} s and ≤ {AUDIT_XL_MB:g} MB",
+                        f"{cells(st)[0]} s, {mb(st)} MB",
+                        st.ok and st.median <= AUDIT_XL_SECONDS and st.peak_mb <= AUDIT_XL_MB,
+                    )
                 )
-            )
         if self.refresh and self.refresh.concurrent.ok:
             rate = self.refresh.n / self.refresh.concurrent.median
             rows.append(
@@ -1175,6 +1185,10 @@ def main(argv: list[str] | None = None) -> int:
             rep.errors.append(f"{what}: {type(exc).__name__}: {str(exc)[:800]}")
             return None
 
+    # the audit's bibliography cache: the benchmark's own, empty at the start
+    cache = args.work / ".audit-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    os.environ["AUDIT_CACHE_DIR"] = str(cache)
     for size in args.sizes:
         log(f"generating {size}")
         rep.projects[size] = generate.generate(size, args.work / size)
@@ -1201,6 +1215,10 @@ def main(argv: list[str] | None = None) -> int:
             s := stage(f"{size}: offline audit", lambda r=root: bench_audit(r, plan))
         ):
             rep.audit[size] = s
+        if "audit" in args.only and size == "XL" and (
+            s := stage(f"{size}: offline audit, no cache", lambda r=root: bench_audit(r, plan, cold=True))
+        ):
+            rep.audit_cold[size] = s
         if "citeproc" in args.only and size == "L":
             rep.citeproc = stage("L: citeproc cost", lambda r=root: bench_citeproc(r, plan))
         rep.load.append(loadavg())

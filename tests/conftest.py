@@ -43,6 +43,13 @@ def render(root: Path, *args: str, env: dict[str, str] | None = None
                           cwd=root, env=full_env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _bibliography_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The audit's bibliography cache in a folder of the test session's own (the commands
+    the tests run inherit it), not the user's ~/.cache."""
+    os.environ["AUDIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("audit-cache"))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The review, built once for the session into a copy of the project."""
