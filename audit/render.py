@@ -405,8 +405,17 @@ class Build:
             return None
 
 
+# pandoc writes JATS 1.2's Journal Publishing DOCTYPE. The build validates against 1.3 with
+# MathML 3 (which accepts every 1.2 document: the validation checks it for each build), so
+# the tidy step declares what the file is checked against.
+PANDOC_JATS_PUBLIC_ID = "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD v1.2 20190208//EN"
+JATS_DOCTYPE = ('<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Publishing DTD '
+                'with MathML3 v1.3 20210610//EN" "JATS-journalpublishing1-3-mathml3.dtd">')
+
+
 def tidy_jats(path: Path) -> tuple[Any, int]:
-    """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…).
+    """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…),
+    and declare JATS 1.3 where pandoc declared 1.2 (DOCTYPE and ``dtd-version``).
 
     Returns the tidied tree (as written) and how many elements were removed.
     Refuses documents with an internal DTD subset (pandoc never writes one):
@@ -436,8 +445,12 @@ def tidy_jats(path: Path) -> tuple[Any, int]:
                     parent.text = (parent.text or "") + el.tail
             parent.remove(el)
             removed += 1
-    tree.write(str(path), xml_declaration=True, encoding="utf-8",
-               doctype=tree.docinfo.doctype)
+    doctype = tree.docinfo.doctype
+    if tree.docinfo.public_id == PANDOC_JATS_PUBLIC_ID:
+        doctype = JATS_DOCTYPE
+        if tree.getroot().get("dtd-version") == "1.2":
+            tree.getroot().set("dtd-version", "1.3")
+    tree.write(str(path), xml_declaration=True, encoding="utf-8", doctype=doctype)
     return tree, removed
 
 

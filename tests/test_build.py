@@ -97,6 +97,11 @@ def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
     doc = etree.parse(str(built / "manuscript.xml"), parser)
     dtd = etree.DTD(str(dtd_path))
     assert dtd.validate(doc), [f"{e.line}: {e.message}" for e in dtd.error_log]
+    # declared as what it is checked against: JATS 1.3 Journal Publishing with MathML 3
+    assert doc.docinfo.public_id == ("-//NLM//DTD JATS (Z39.96) Journal Publishing DTD with "
+                                     "MathML3 v1.3 20210610//EN")
+    assert doc.docinfo.system_url == dtd_path.name
+    assert doc.getroot().get("dtd-version") == "1.3"
     ref_ids = set(doc.xpath("//ref-list/ref/@id"))
     assert len(ref_ids) == 41
     xrefs = doc.xpath('//xref[@ref-type="bibr"]/@rid')
