@@ -215,7 +215,7 @@ class Build:
                                               cwd=cwd, env=self.env(),
                                               log=self.work / f"{target}.pandoc.log")
         try:
-            if target in ("pdf", "docx"):
+            if target == "pdf" or (target == "docx" and self.may_show_svg()):
                 import typst  # noqa: F401  (its first import loads the compiler library)
             if target == "jats":
                 self.dtd = self.load_dtd()
@@ -228,6 +228,14 @@ class Build:
             waiting = self.waiting.pop(target, None)
             if waiting is not None:  # not used: the step failed before it
                 waiting.stop()
+
+    def may_show_svg(self) -> bool:
+        """Does the manuscript name an SVG file (which DOCX needs typst to turn into a PNG)?
+        A guess, to load typst early only when it will most likely be needed."""
+        try:
+            return ".svg" in read_text(self.config.manuscript).lower()
+        except InputError:
+            return False
 
     def ast(self, started: Callable[[], None] | None = None) -> Path:
         out = self.work / AST_NAME
