@@ -438,11 +438,14 @@ def needs_search(work: Work) -> bool:
 
 
 def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolution],
-               extra: Iterable[Finding] = (), registrar: list[Finding] | None = None
-               ) -> list[Finding]:
-    """Every check, in report order. ``registrar``: what :func:`check_registrar` finds for
-    ``works`` with ``resolutions``, when it has already been found (beside the parse)."""
+               extra: Iterable[Finding] = (), registrar: list[Finding] | None = None,
+               duplicates: list[Finding] | None = None) -> list[Finding]:
+    """Every check, in report order. ``registrar`` and ``duplicates``: what
+    :func:`check_registrar` (for ``works`` with ``resolutions``) and
+    :func:`check_duplicates` (for ``works``) find, when already found (beside the parse)."""
     if registrar is None:
         registrar = check_registrar(works, resolutions)
-    return [*check_citations(inputs), *check_identifiers(works), *check_duplicates(works),
+    if duplicates is None:
+        duplicates = check_duplicates(works)
+    return [*check_citations(inputs), *check_identifiers(works), *duplicates,
             *extra, *registrar]

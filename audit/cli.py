@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from audit import __version__, bibliography, checks, lock, report, suppressions
 from audit.findings import Finding, Severity
@@ -233,6 +233,15 @@ class Refresh:
             self._writer = None
 
 
+class BibliographySide(NamedTuple):
+    """What is found from the bibliography (and the lock) alone, while pandoc parses."""
+
+    works: list[checks.Work]
+    duplicates: list[Finding]  # check_duplicates of the bibliography's works
+    resolutions: dict[str, checks.Resolution] | None = None  # offline: its DOIs in the lock
+    registrar: list[Finding] | None = None  # offline: check_registrar of its works
+
+
 class Beside:
     """Work that needs only the bibliography and the lock, done while pandoc parses the manuscript.
 
@@ -287,18 +296,21 @@ class Beside:
         self._refresh(checks.bibliography_works(
             bibliography.Entry(str(item.get("id", "")), item, "", None) for item in items))
 
-    def _bibliography_side(self) -> tuple[list[checks.Work], list[Finding] | None]:
+    def _bibliography_side(self) -> BibliographySide:
         assert self._entries is not None
         works = checks.bibliography_works(self._entries.result())
         if self.args.refresh:
             self._refresh(works)
-            return works, None
+            return BibliographySide(works, checks.check_duplicates(works))
+        duplicates = checks.check_duplicates(works)
         try:
             lockfile = self._lock.result()
-        except Exception:
-            return works, None  # the audit reports an unreadable lock where it always did
+        except Exception:  # the audit reports an unreadable lock where it always did
+            return BibliographySide(works, duplicates)
         dois = list(dict.fromkeys(w.doi for w in works if w.doi))
-        return works, checks.check_registrar(works, resolve(dois, lockfile, {}, False))
+        resolutions = resolve(dois, lockfile, {}, False)
+        return BibliographySide(works, duplicates, resolutions,
+                                checks.check_registrar(works, resolutions))
 
     def entries(self, paths: list[Path]) -> list[bibliography.Entry] | None:
         """The entries of ``paths`` if they are the bibliography read beside; else ``None``
@@ -309,8 +321,8 @@ class Beside:
         self.discard()
         return None
 
-    def bibliography_side(self) -> tuple[list[checks.Work], list[Finding] | None]:
-        """The bibliography's works and (offline) what the registrar checks find for them."""
+    def bibliography_side(self) -> BibliographySide:
+        """The bibliography's works and what the checks that need nothing else find."""
         assert self._works is not None
         return self._works.result()
 
@@ -379,7 +391,7 @@ def run(args: argparse.Namespace) -> int:
 
 def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
     inputs = checks.Inputs()
-    early: tuple[list[checks.Work], list[Finding] | None] | None = None
+    early: BibliographySide | None = None
     if args.files:
         # pandoc parses the manuscript while the bibliography is read and checked beside
         inputs.manuscript = read_manuscript(args.files)
@@ -405,7 +417,7 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
                              file=args.reference_text, line=1)
     lockfile = beside.lockfile()
 
-    works = checks.works_from(inputs, early[0] if early else None)
+    works = checks.works_from(inputs, early.works if early else None)
     extra: list[Finding] = [
         Finding("reference-unparsed", Severity.WARNING, "; ".join(ref.problems),
                 key=f"#{ref.number}", file=str(args.reference_text), line=ref.line)
@@ -425,10 +437,18 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         refresh.add(dois)
         refresh.confirm(dois)
         failures = refresh.finish()
-    resolutions = resolve(dois, lockfile, failures, args.refresh)
+    if early is not None and early.resolutions is not None and not args.refresh:
+        # the bibliography's DOIs were looked up in the lock beside: only the rest now
+        rest = [d for d in dois if d not in early.resolutions]
+        resolutions = {**early.resolutions, **resolve(rest, lockfile, failures, args.refresh)}
+    else:
+        resolutions = resolve(dois, lockfile, failures, args.refresh)
     registrar = None
-    if early is not None and early[1] is not None:  # the bibliography's, checked beside
-        registrar = early[1] + checks.check_registrar(works[len(early[0]):], resolutions)
+    if early is not None and early.registrar is not None:  # the bibliography's, checked beside
+        registrar = early.registrar + checks.check_registrar(works[len(early.works):], resolutions)
+    # duplicates among the bibliography's works, found beside, are all there is to find when
+    # no printed list adds works (the keys cited as identifiers are not compared)
+    duplicates = early.duplicates if early is not None and not inputs.printed else None
 
     n_cited = len(set(inputs.manuscript.cited_keys)) if inputs.manuscript else 0
     if args.html or args.jats:
@@ -438,7 +458,7 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
             extra += outputs.check_html(args.html, n_cited)
         if args.jats:
             extra += outputs.check_jats(args.jats, n_cited)
-    findings = checks.run_checks(inputs, works, resolutions, extra, registrar)
+    findings = checks.run_checks(inputs, works, resolutions, extra, registrar, duplicates)
 
     supp_path = args.suppressions or first.parent / suppressions.DEFAULT_FILENAME
     rules = suppressions.load_suppressions(supp_path, required=args.suppressions is not None)

@@ -349,3 +349,19 @@ def test_a_damaged_cache_or_none_means_pandoc_reads(tmp_path: Path, monkeypatch)
     other.write_text(json.dumps([dict(ARTICLE, id="other")]), "utf-8")
     assert bibliography.load(other)[0].key == "other"
     assert len(list((tmp_path / "cache" / "bibliography").glob("*.json"))) == 1
+
+
+def test_duplicates_in_a_printed_list_are_found_beside_a_bibliography(tmp_path: Path,
+                                                                      capsys) -> None:
+    """The bibliography's duplicates are found while pandoc parses; a printed list's works
+    join the comparison afterwards."""
+    md = write_project(tmp_path, "Text [@smith2020].", [ARTICLE], {ARTICLE["DOI"]: REGISTERED})
+    printed = tmp_path / "printed.txt"
+    printed.write_text(
+        "1. Jones B. Cryoablation of spinal metastases. Radiology. 2019;290(2):100-8. "
+        "doi:10.1000/same.1\n"
+        "2. Jones B. Cryoablation of spinal metastases again. Radiology. 2019;290(3):200-8. "
+        "doi:10.1000/same.1\n")
+    _, report = audit_json(capsys, str(md), "--reference-text", str(printed))
+    dups = [(f["key"], f.get("found")) for f in report["findings"] if f["code"] == "duplicate-work"]
+    assert ("#2", "10.1000/same.1") in dups
