@@ -60,6 +60,7 @@ NOTHING_CHANGED_TARGET = 1.5  # seconds
 AUDIT_XL_SECONDS, AUDIT_XL_MB = 3.0, 300.0
 REFRESH_SHARE = 0.90  # of the advertised rate limit
 RATE_LIMIT, RATE_INTERVAL, LATENCY = 50, 1.0, 0.1
+AST_EACH_BELOW = 1.0  # seconds: an AST step this quick is replayed for each output's floor
 
 TYPST_CHILD = """
 import json, sys, time, typst
@@ -336,7 +337,8 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     ``output/manifest.json`` holds the command lines to replay). The AST step is
     replayed once per round; an output's floor in a round is that round's AST plus
     the output's own steps. Interleaving keeps the slow drifts of a shared machine out
-    of the ratios. ``plan.runs`` rounds are timed, more (up to ``plan.extra_rounds``
+    of the ratios (an AST step under ``AST_EACH_BELOW`` seconds is replayed for each output
+    instead, right beside its product). ``plan.runs`` rounds are timed, more (up to ``plan.extra_rounds``
     times as many) while they are cheap; a first round that took under
     ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
     command), each round also builds each output through ``nox -s build -- --force TARGET``
@@ -366,6 +368,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
         return parts
 
     timed, timed_seconds = 0, 0.0
+    ast_each = False  # a quick AST step is replayed beside each output's product, not once a round
     for round_no in itertools.count():
         if timed >= plan.runs and (timed >= plan.extra_rounds * plan.runs
                                    or timed_seconds >= plan.cheap_rounds):
@@ -377,7 +380,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
             out = result.outputs[target]
             floor_first = round_no > 0 and (round_no + n_target) % 2 == 1
             if floor_first:
-                ast = ast or replay_ast()
+                ast = replay_ast() if ast is None or ast_each else ast
                 parts = replay_own(target)
             try:
                 got.append((out.product, product(root, target, timeout=plan.timeout, force=True)))
@@ -385,13 +388,18 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
                 out.product.timed_out = exc.seconds
                 return result
             if not floor_first:
-                ast = ast or replay_ast()
+                ast = replay_ast() if ast is None or ast_each else ast
                 parts = replay_own(target)
             got.append((out.floor, combine([ast, *parts])))
             if via_nox:
                 argv = [*via_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
                         "--root", str(nox_copy(root)), "--force", target]
                 got.append((out.via_nox, run(argv, cwd=ROOT, timeout=plan.timeout)))
+        if round_no == 0:
+            # under a second, the AST step is cheap to replay for each output: each floor is
+            # then measured right beside its product, and one unlucky AST replay cannot tilt
+            # the four ratios of a round together
+            ast_each = ast is not None and ast.seconds < AST_EACH_BELOW
         if round_no == 0 and time.perf_counter() - started < 2 * plan.warm_limit:
             continue  # a warm-up
         for series, sample in got:
@@ -738,7 +746,9 @@ class Report:
                 "interpreter start-up nor the import is in the floor). The product's own Python steps "
                 "(the JATS tidy, `--tidy-jats`, and the DTD validation; pointing the DOCX at the PNG "
                 "figures, `--png-figures`) are product work, so they count as overhead. Measured in "
-                "rounds: each round replays the AST once, then runs each output's product and floor "
+                "rounds: each round replays the AST once (or, when it takes under "
+                f"{AST_EACH_BELOW:g} s, once for each output, right beside its product), then runs "
+                "each output's product and floor "
                 "back to back (taking turns at going first), so that the drifts of a shared machine "
                 "hit both alike; the ratio is the median over rounds of product ÷ floor (each pair "
                 "run back to back), the overhead the difference of the medians. nox's own start-up is "
