@@ -437,8 +437,8 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         refresh.add(dois)
         refresh.confirm(dois)
         failures = refresh.finish()
-    if early is not None and early.resolutions is not None and not args.refresh:
-        # the bibliography's DOIs were looked up in the lock beside: only the rest now
+    if early is not None and early.resolutions is not None:
+        # offline, the bibliography's DOIs were looked up in the lock beside: only the rest now
         rest = [d for d in dois if d not in early.resolutions]
         resolutions = {**early.resolutions, **resolve(rest, lockfile, failures, args.refresh)}
     else:

@@ -32,12 +32,16 @@ def pandoc_path() -> str:
     return str(pypandoc.get_pandoc_path())
 
 
-@functools.cache
-def pandoc_identity() -> str:
-    """Which pandoc this is (its path, size and modification time), without running it."""
-    path = Path(pandoc_path())
+def file_identity(path: Path) -> str:
+    """Where a binary is and which build it is (size, modification time), without running it."""
     st = path.stat()
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+@functools.cache
+def pandoc_identity() -> str:
+    """Which pandoc this is, without running it (see :func:`file_identity`)."""
+    return file_identity(Path(pandoc_path()))
 
 
 @functools.cache
@@ -102,17 +106,14 @@ class Waiting:
         """Send the file at ``path`` as the input; wait for pandoc to finish."""
         assert self.proc.stdin is not None
         try:
-            with open(path, "rb") as f:
-                shutil.copyfileobj(f, self.proc.stdin, 1 << 20)
-            self.proc.stdin.close()
-        except BrokenPipeError:  # pandoc stopped early: its own message says why
-            pass
-        except BaseException:
-            self.stop()
-            raise
-        try:
+            try:
+                with open(path, "rb") as f:
+                    shutil.copyfileobj(f, self.proc.stdin, 1 << 20)
+                self.proc.stdin.close()
+            except BrokenPipeError:  # pandoc stopped early: its own message says why
+                pass
             returncode = self.proc.wait()
-        except BaseException:
+        except BaseException:  # interrupted: leave no pandoc running
             self.stop()
             raise
         stderr = self.log.read_text("utf-8", errors="replace")

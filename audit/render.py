@@ -514,12 +514,6 @@ def check_zip_dates(path: Path, epoch: int) -> None:
     tmp.replace(path)
 
 
-def _file_identity(path: Path) -> str:
-    """Where a binary is and which build it is (size, modification time), without running it."""
-    st = path.stat()
-    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
-
-
 def tool_identities() -> list[str]:
     """pandoc and the typst compiler library, identified without starting or importing them."""
     import importlib.util
@@ -527,7 +521,7 @@ def tool_identities() -> list[str]:
     spec = importlib.util.find_spec("typst")
     folders = list(spec.submodule_search_locations or []) if spec else []
     libraries = sorted(p for folder in folders for p in Path(folder).glob("_typst*"))
-    return [_file_identity(Path(pandoc.pandoc_path())), *map(_file_identity, libraries)]
+    return [pandoc.pandoc_identity(), *map(pandoc.file_identity, libraries)]
 
 
 def fingerprint(config: Config, style: Style, epoch: int) -> str:
