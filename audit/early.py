@@ -143,7 +143,7 @@ def take(argv: list[str], cwd: str | os.PathLike[str], epoch: int) -> Early | No
         return None
     if early.argv == argv and early.cwd == os.path.realpath(cwd) and early.epoch == str(epoch):
         return early
-    _stop(early)
+    stop(early)
     return None
 
 
@@ -152,7 +152,7 @@ def wait(early: Early) -> tuple[int, str]:
     try:
         _, status = os.waitpid(early.pid, 0)
     except BaseException:  # interrupted: leave no pandoc running
-        _stop(early)
+        stop(early)
         raise
     with open(early.log, encoding="utf-8", errors="replace") as f:
         return os.waitstatus_to_exitcode(status), f.read()
@@ -163,10 +163,10 @@ def cancel() -> None:
     global _running
     early, _running = _running, None
     if early is not None:
-        _stop(early)
+        stop(early)
 
 
-def _stop(early: Early) -> None:
+def stop(early: Early) -> None:
     import signal
 
     try:

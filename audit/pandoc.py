@@ -8,13 +8,13 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audit import early
 from audit.errors import LocatedError
+from audit.watch import Watch
 
 
 class PandocError(LocatedError):
@@ -63,20 +63,13 @@ _LINE = re.compile(r"line (\d+)")
 
 
 def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = None,
-        source: str | None = None, env: dict[str, str] | None = None,
-        started: Callable[[], None] | None = None) -> PandocRun:
-    """Run pandoc with ``args``; raise :class:`PandocError` naming ``source`` on failure.
-
-    ``started`` is called once pandoc's process exists (so that other work can begin
-    beside it without delaying its start).
-    """
+        source: str | None = None, env: dict[str, str] | None = None) -> PandocRun:
+    """Run pandoc with ``args``; raise :class:`PandocError` naming ``source`` on failure."""
     cmd = [pandoc_path(), *args]
     with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input_text is not None
                           else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, encoding="utf-8", errors="replace") as proc:
         try:
-            if started is not None:
-                started()
             stdout, stderr = proc.communicate(input_text)
         except BaseException:  # interrupted: leave no pandoc running (as subprocess.run does)
             proc.kill()
@@ -84,27 +77,39 @@ def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = No
     return _finished(cmd, proc.returncode, stdout, stderr, source)
 
 
-class Waiting:
-    """A pandoc started before its input exists, reading it from standard input.
+class Running:
+    """A pandoc process writing ``output``, its messages going to the file ``log``.
 
-    pandoc spends about 40 ms starting (loading itself, reading its defaults file)
-    before it reads any input; a writer started while the AST step still runs has
-    done that by the time the AST is ready. :meth:`feed` then sends it the input
-    file, which gives the same output as naming that file on the command line:
-    the JSON reader needs no file name, and images are looked up in the resource
-    path, not beside the input.
+    The log is a file, not a pipe: a long warning list cannot block pandoc, and the
+    messages are complete at its exit. :meth:`written` returns as soon as pandoc has
+    closed its output (:mod:`audit.watch`), so that the next step can begin while
+    pandoc exits; :meth:`result` waits for the exit and reports a failure.
+
+    With ``stdin``, pandoc starts before its input exists and reads it from standard
+    input: it spends about 40 ms starting (loading itself, reading its defaults file)
+    before it reads any input, and a writer started while the AST step still runs has
+    done that by the time the AST is ready. :meth:`feed` then sends it the input file,
+    which gives the same output as naming that file on the command line: the JSON
+    reader needs no file name, and images are looked up in the resource path, not
+    beside the input.
     """
 
-    def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> None:
-        self.args, self.cwd, self.log = args, cwd, log
+    def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str], log: Path,
+                 output: Path, stdin: bool = False) -> None:
+        self.args, self.cwd, self.log, self.output = args, cwd, log, output
         self.cmd = [pandoc_path(), *args]
-        with open(log, "wb") as stderr:  # a file, not a pipe: a long warning list cannot block it
-            self.proc = subprocess.Popen(self.cmd, cwd=cwd, env=env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.DEVNULL, stderr=stderr)
+        with open(log, "wb") as stderr:
+            self.proc = subprocess.Popen(self.cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                         stderr=stderr)
+        # fed later: watched from then on; otherwise from now (a quicker close is seen as the exit)
+        self.watch: Watch | None = None if stdin else Watch(output, self.proc.pid)
 
-    def feed(self, path: Path, *, source: str | None = None) -> PandocRun:
-        """Send the file at ``path`` as the input; wait for pandoc to finish."""
+    def feed(self, path: Path) -> None:
+        """Send the file at ``path`` as the input (then :meth:`written`, :meth:`result`)."""
         assert self.proc.stdin is not None
+        self.watch = Watch(self.output, self.proc.pid)  # before pandoc can write anything
+        self.cmd = [*self.cmd, str(path)]  # reported as the command line it stands for
         try:
             try:
                 with open(path, "rb") as f:
@@ -112,13 +117,33 @@ class Waiting:
                 self.proc.stdin.close()
             except BrokenPipeError:  # pandoc stopped early: its own message says why
                 pass
+        except BaseException:  # interrupted: leave no pandoc running
+            self.stop()
+            raise
+
+    def written(self) -> bool:
+        """Wait until the output is written: True if pandoc may still be exiting, False
+        when it has ended (it may have failed: :meth:`result` tells)."""
+        try:
+            if self.watch is not None and self.watch.wait():
+                return True
+            self.proc.wait()
+        except BaseException:  # interrupted: leave no pandoc running
+            self.stop()
+            raise
+        return False
+
+    def result(self, *, source: str | None = None) -> PandocRun:
+        """Wait for pandoc to end; its warnings, or :class:`PandocError` if it failed."""
+        try:
             returncode = self.proc.wait()
         except BaseException:  # interrupted: leave no pandoc running
             self.stop()
             raise
+        self._closed()
         stderr = self.log.read_text("utf-8", errors="replace")
         self.log.unlink(missing_ok=True)
-        return _finished([*self.cmd, str(path)], returncode, "", stderr, source)
+        return _finished(self.cmd, returncode, "", stderr, source)
 
     def stop(self) -> None:
         """Stop it without output (the AST step failed, or the step runs otherwise)."""
@@ -127,16 +152,46 @@ class Waiting:
         if self.proc.stdin is not None:
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
+        self._closed()
         self.log.unlink(missing_ok=True)
 
+    def kill(self) -> None:
+        """Stop it from another thread: the one waiting for it sees it fail (and cleans up)."""
+        self.proc.kill()
 
-def adopt(process: early.Early, *, source: str | None = None,
-          started: Callable[[], None] | None = None) -> PandocRun:
-    """Wait for the AST step the command line started early (see :mod:`audit.early`)."""
-    if started is not None:
-        started()
-    returncode, stderr = early.wait(process)
-    return _finished(process.argv, returncode, "", stderr, source)
+    def _closed(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+
+
+class Adopted:
+    """The AST step the command line started early (see :mod:`audit.early`), as a :class:`Running`."""
+
+    def __init__(self, process: early.Early, output: Path) -> None:
+        self.process = process
+        self.watch = Watch(output, process.pid)
+        self.ended: tuple[int, str] | None = None
+
+    def written(self) -> bool:
+        try:
+            closed = self.watch.wait()
+        except BaseException:  # interrupted: leave no pandoc running
+            self.stop()
+            raise
+        if not closed:
+            self.ended = early.wait(self.process)
+        return closed
+
+    def result(self, *, source: str | None = None) -> PandocRun:
+        try:
+            returncode, stderr = self.ended or early.wait(self.process)
+        finally:
+            self.watch.close()
+        return _finished(self.process.argv, returncode, "", stderr, source)
+
+    def stop(self) -> None:
+        early.stop(self.process)
+        self.watch.close()
 
 
 def _finished(cmd: list[str], returncode: int, stdout: str, stderr: str,

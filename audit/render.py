@@ -20,6 +20,7 @@ if __name__ == "__main__":  # before the imports below: pandoc starts while they
     early.start(sys.argv[1:])
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from audit import early, pandoc
 from audit.manuscript import (
@@ -128,7 +129,8 @@ class Build:
     notes: dict[str, list[str]] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     dtd: Any = None  # the JATS DTD, loaded by the jats thread while pandoc writes the AST
-    waiting: dict[str, pandoc.Waiting] = field(default_factory=dict)  # writers started early
+    waiting: dict[str, pandoc.Running] = field(default_factory=dict)  # writers started early
+    writers: list[pandoc.Running] = field(default_factory=list)  # every output's pandoc started
 
     def note(self, target: str, text: str) -> None:
         self.notes.setdefault(target, []).append(text)
@@ -146,20 +148,39 @@ class Build:
 
     def pandoc(self, target: str, defaults: str, src: Path, out: Path,
                extra: list[str] | None = None, cwd: Path | None = None,
-               started: Callable[[], None] | None = None) -> None:
+               started: Callable[[], None] | None = None) -> Step:
+        """Start (or adopt, or feed) the pandoc step writing ``out`` from ``src``.
+
+        ``started`` is called once pandoc's process exists (so that other work can begin
+        beside it without delaying its start).
+        """
         cwd = cwd or self.config.root
         args = [*self.pandoc_options(defaults, out, extra, cwd), self.rel(src, cwd)]
         waiting = self.waiting.pop(target, None)
+        process: pandoc.Running | pandoc.Adopted
+        adopted = early.take([pandoc.pandoc_path(), *args], cwd, self.epoch) if target == "ast" else None
+        if adopted is not None:  # the command line started this same AST step already
+            process = pandoc.Adopted(adopted, out)
+        elif waiting is not None and waiting.args == args[:-1] and waiting.cwd == cwd:
+            waiting.feed(src)  # started while the AST was written
+            process = waiting
+        else:
+            if waiting is not None:
+                waiting.stop()
+            process = pandoc.Running(args, cwd=cwd, env=self.env(), output=out,
+                                     log=self.work / f"{target}.pandoc.log")
+            if target != "ast":
+                self.writers.append(process)
+        if started is not None:
+            started()
+        self.record(target, ["pandoc", *args], cwd)
+        return Step(self, target, process, src, out)
+
+    def finish(self, step: Step) -> None:
+        """Wait for a pandoc step to end: its failure as a :class:`BuildError`, its warnings."""
+        target, src = step.target, step.src
         try:
-            adopted = early.take([pandoc.pandoc_path(), *args], cwd, self.epoch) if target == "ast" else None
-            if adopted is not None:  # the command line started this same AST step already
-                result = pandoc.adopt(adopted, source=self.rel(src), started=started)
-            elif waiting is not None and waiting.args == args[:-1] and waiting.cwd == cwd:
-                result = waiting.feed(src, source=self.rel(src))  # started while the AST was written
-            else:
-                if waiting is not None:
-                    waiting.stop()
-                result = pandoc.run(args, cwd=cwd, env=self.env(), source=self.rel(src), started=started)
+            result = step.process.result(source=self.rel(src))
         except pandoc.PandocError as exc:
             if target == "ast" and "YAML" in exc.message:  # the manuscript's front matter
                 error = pandoc_input_error(self.rel(src), read_text(src), exc)
@@ -183,7 +204,12 @@ class Build:
         for warning in result.warnings:
             if "Citeproc: citation" not in warning:  # undefined keys are reported with lines
                 self.note(target, f"{target}: pandoc: {warning}")
-        self.record(target, ["pandoc", *args], cwd)
+
+    def stop_writers(self) -> None:
+        """Stop every output's pandoc still running (the AST failed its checks after the
+        writers were fed): each thread then sees its pandoc fail, and ends."""
+        for process in self.writers:
+            process.kill()
 
     def pandoc_options(self, defaults: str, out: Path, extra: list[str] | None,
                        cwd: Path) -> list[str]:
@@ -206,17 +232,21 @@ class Build:
         """One output, in its own thread: prepare while the AST is written, then build from it.
 
         Preparing overlaps the AST step, which runs in pandoc's own process: the
-        output's pandoc starts and waits for its input (:class:`audit.pandoc.Waiting`),
-        typst is imported, the JATS DTD loaded. ``gate`` opens with the checked AST,
-        or with ``None`` when the AST step failed.
+        output's pandoc starts and waits for its input (:class:`audit.pandoc.Running`),
+        typst is imported, the JATS DTD loaded. ``gate`` opens with the AST as soon as
+        pandoc has written it (when the checks that follow fail, :meth:`stop_writers`
+        ends this output's pandoc), or with ``None`` when the AST step failed.
         """
         defaults, out, extra, cwd = self.writer(target)
-        self.waiting[target] = pandoc.Waiting(self.pandoc_options(defaults, out, extra, cwd),
-                                              cwd=cwd, env=self.env(),
-                                              log=self.work / f"{target}.pandoc.log")
+        self.waiting[target] = writer = pandoc.Running(
+            self.pandoc_options(defaults, out, extra, cwd), cwd=cwd, env=self.env(), output=out,
+            log=self.work / f"{target}.pandoc.log", stdin=True)
+        self.writers.append(writer)
         try:
             if target == "pdf" or (target == "docx" and self.may_show_svg()):
                 import typst  # noqa: F401  (its first import loads the compiler library)
+            if target == "docx":
+                import zipfile  # noqa: F401  (for check_zip_dates: 5-10 ms, paid here)
             if target == "jats":
                 self.dtd = self.load_dtd()
             ast = gate.wait()
@@ -237,13 +267,11 @@ class Build:
         except InputError:
             return False
 
-    def ast(self, started: Callable[[], None] | None = None) -> Path:
-        out = self.work / AST_NAME
+    def ast(self, started: Callable[[], None] | None = None) -> Step:
         date = datetime.fromtimestamp(self.epoch, UTC).strftime("%Y-%m-%d")
-        self.pandoc("ast", "ast.yaml", self.config.manuscript, out,
-                    ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"],
-                    started=started)
-        return out
+        return self.pandoc("ast", "ast.yaml", self.config.manuscript, self.work / AST_NAME,
+                           ["--csl", self.rel(self.style.path), "--metadata", f"date={date}"],
+                           started=started)
 
     def check_citations(self, raw: str) -> int:
         """Fail when citeproc found a cited key missing from the bibliography: key, file, line.
@@ -295,18 +323,21 @@ class Build:
 
     def html(self, ast: Path) -> Path:
         defaults, out, extra, cwd = self.writer("html")
-        self.pandoc("html", defaults, ast, out, extra, cwd)
+        self.finish(self.pandoc("html", defaults, ast, out, extra, cwd))
         return out
 
     def jats(self, ast: Path) -> Path:
         defaults, out, extra, cwd = self.writer("jats")
-        self.pandoc("jats", defaults, ast, out, extra, cwd)
-        tree, removed = tidy_jats(out)
+
+        def tidy_and_validate() -> tuple[int, list[str]]:
+            tree, removed = tidy_jats(out)
+            return removed, dtd_errors(tree, self.dtd) if self.dtd is not None else []
+
+        removed, errors = self.pandoc("jats", defaults, ast, out, extra, cwd).then(tidy_and_validate)
         self.record("jats", ["python", "-m", "audit.render", "--tidy-jats", self.rel(out)])
         if removed:
             self.note("jats", f"jats: removed {removed} empty element(s) pandoc wrote")
         if self.dtd is not None:
-            errors = dtd_errors(tree, self.dtd)
             if errors:
                 raise BuildError("jats: invalid against the JATS 1.3 Journal Publishing DTD:\n  "
                                  + "\n  ".join(errors[:20]))
@@ -315,22 +346,25 @@ class Build:
 
     def pdf(self, ast: Path) -> Path:
         defaults, typ, extra, cwd = self.writer("pdf")
-        self.pandoc("pdf", defaults, ast, typ, extra, cwd)
         out = self.work / OUTPUT_NAMES["pdf"]
-        import typst
 
-        try:
-            typst.compile(str(typ), output=str(out), root=str(self.work), timestamp=self.epoch)
-        except Exception as exc:  # the binding raises plain RuntimeError/TypstError
-            raise BuildError(f"pdf: typst failed: {exc}") from None
+        def compile_pdf() -> None:
+            import typst
+
+            try:
+                typst.compile(str(typ), output=str(out), root=str(self.work), timestamp=self.epoch)
+            except Exception as exc:  # the binding raises plain RuntimeError/TypstError
+                raise BuildError(f"pdf: typst failed: {exc}") from None
+
+        self.pandoc("pdf", defaults, ast, typ, extra, cwd).then(compile_pdf)
         self.record("pdf", ["typst", "compile", "--root", ".", "--creation-timestamp",
                             str(self.epoch), typ.name, out.name], self.work)
         return out
 
     def docx(self, ast: Path) -> Path:
         defaults, out, extra, cwd = self.writer("docx")
-        self.pandoc("docx", defaults, self.png_figures(ast), out, extra, cwd)
-        check_zip_dates(out, self.epoch)
+        self.pandoc("docx", defaults, self.png_figures(ast), out, extra, cwd).then(
+            lambda: check_zip_dates(out, self.epoch))
         return out
 
     def svg_figures(self, raw: str) -> Iterator[tuple[dict[str, Any], int, int, Path]]:
@@ -407,7 +441,8 @@ class Build:
         from lxml import etree
 
         try:
-            return etree.DTD(str(dtd))
+            st = dtd.stat()
+            return parsed_dtd(str(dtd), st.st_size, st.st_mtime_ns)
         except etree.DTDParseError as exc:
             self.note("jats", f"jats: NOT validated: {dtd} could not be read ({exc})")
             return None
@@ -473,6 +508,18 @@ def _empty_leaf(el: Any) -> bool:
     if any(isinstance(child.tag, str) for child in el):
         return False
     return not el.xpath("normalize-space()")  # text split by comments or processing instructions
+
+
+@functools.lru_cache(maxsize=4)
+def parsed_dtd(path: str, size: int, mtime_ns: int) -> Any:
+    """The DTD at ``path`` (as it was at that size and time), parsed once per process.
+
+    Parsing the JATS DTD takes 20-30 ms; so does freeing it, which a build that kept it
+    only for itself would pay on its way out. Kept, it costs neither more than once.
+    """
+    from lxml import etree
+
+    return etree.DTD(path)
 
 
 def dtd_errors(tree: Any, dtd: Any) -> list[str]:
@@ -552,6 +599,42 @@ def up_to_date(config: Config, targets: tuple[str, ...], fp: str) -> bool:
                 or sha256(path) != entry.get("sha256")):
             return False
     return True
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Step:
+    """A pandoc step under way. Its output can be read once :meth:`written` returns,
+    while pandoc still exits; :meth:`Build.finish` waits for the exit and reports."""
+
+    build: Build
+    target: str
+    process: pandoc.Running | pandoc.Adopted
+    src: Path
+    out: Path
+
+    def written(self) -> bool:
+        """Wait until the output is written: True if pandoc may still be exiting."""
+        return self.process.written()
+
+    def then(self, work: Callable[[], T]) -> T:
+        """``work()`` on the written output while pandoc exits; then the step's end.
+
+        When pandoc failed, its own message is reported, not what ``work`` made of
+        a missing or partial output.
+        """
+        if not self.written():  # pandoc has ended: whether it failed comes first
+            self.build.finish(self)
+            return work()
+        try:
+            value = work()
+        except BaseException:
+            self.build.finish(self)
+            raise
+        self.build.finish(self)
+        return value
 
 
 class _Gate:
@@ -648,17 +731,26 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
         jobs.update({target: _Job(run.output, target, gate) for target in targets})
 
     try:
-        ast = run.ast(started=start_others)
-        raw = ast.read_text("utf-8")
+        step = run.ast(started=start_others)
+        # The writers start from the AST as soon as pandoc has written it; pandoc's exit
+        # status and messages, which the checks need, come a few milliseconds later (if
+        # the checks then fail, the writers are stopped).
+        fed_early = step.written()
+        if fed_early:
+            gate.open(step.out)
+        run.finish(step)
+        raw = step.out.read_text("utf-8")
         n_cites = run.check_citations(raw)
         run.check_images(raw)
     except BaseException:
         gate.open(None)
+        run.stop_writers()
         for job in jobs.values():
             job.join()
         raise
     log(f"{n_cites} citations, all in the bibliography; building {', '.join(targets)} ...")
-    gate.open(ast)
+    if not fed_early:
+        gate.open(step.out)
     for job in jobs.values():  # every thread has finished before any failure is raised
         job.join()
     built: dict[str, Path] = {target: job.result() for target, job in jobs.items()}

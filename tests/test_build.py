@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
-from audit.pandoc import PandocError, Waiting, pandoc_path
+from audit.pandoc import PandocError, Running, pandoc_path
 from audit.render import tidy_jats
 from tests.conftest import ROOT, copy_project, need_shared, pandocs_in, render
 
@@ -302,7 +302,7 @@ def test_the_manifest_commands_replayed_reproduce_every_output(built: Path, tmp_
         assert replayed.read_bytes() == (built / name).read_bytes(), target
 
 
-# --- writers started before their input exists (audit.pandoc.Waiting) --------------------
+# --- writers started before their input exists (audit.pandoc.Running) --------------------
 
 def test_a_waiting_writer_fed_the_ast_writes_what_naming_the_file_writes(built: Path,
                                                                         tmp_path: Path) -> None:
@@ -314,9 +314,12 @@ def test_a_waiting_writer_fed_the_ast_writes_what_naming_the_file_writes(built: 
                    cwd=root, env=env, check=True)
     fed = tmp_path / "fed.html"
     log = tmp_path / "html.log"
-    waiting = Waiting(["--defaults", "pandoc/html.yaml", "--output", str(fed)], cwd=root, env=env, log=log)
-    result = waiting.feed(ast, source="the AST")
-    assert fed.read_bytes() == named.read_bytes()
+    waiting = Running(["--defaults", "pandoc/html.yaml", "--output", str(fed)], cwd=root, env=env,
+                      log=log, output=fed, stdin=True)
+    waiting.feed(ast)
+    waiting.written()
+    assert fed.read_bytes() == named.read_bytes()  # complete once written() returns
+    result = waiting.result(source="the AST")
     assert result.args[-1] == str(ast)  # reported as the command line it stands for
     assert not log.exists()
 
@@ -325,10 +328,13 @@ def test_a_waiting_writer_fed_something_unreadable_reports_pandocs_error(tmp_pat
     bad = tmp_path / "broken.json"
     bad.write_text('{"pandoc-api-version": [1, 23')
     log = tmp_path / "err.log"
-    waiting = Waiting(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
-                      cwd=tmp_path, env=dict(os.environ), log=log)
+    waiting = Running(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
+                      cwd=tmp_path, env=dict(os.environ), log=log, output=tmp_path / "x.html",
+                      stdin=True)
+    waiting.feed(bad)
+    assert waiting.written() is False  # it ended without writing anything
     with pytest.raises(PandocError) as caught:
-        waiting.feed(bad, source="broken.json")
+        waiting.result(source="broken.json")
     assert caught.value.file == "broken.json"
     assert caught.value.message  # pandoc's own words, not an empty string
     assert not (tmp_path / "x.html").exists()
@@ -337,8 +343,9 @@ def test_a_waiting_writer_fed_something_unreadable_reports_pandocs_error(tmp_pat
 
 def test_a_waiting_writer_that_is_stopped_leaves_no_process(tmp_path: Path) -> None:
     log = tmp_path / "stopped.log"
-    waiting = Waiting(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
-                      cwd=tmp_path, env=dict(os.environ), log=log)
+    waiting = Running(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
+                      cwd=tmp_path, env=dict(os.environ), log=log, output=tmp_path / "x.html",
+                      stdin=True)
     assert pandocs_in(tmp_path) == [waiting.proc.pid]
     waiting.stop()
     assert waiting.proc.returncode is not None
