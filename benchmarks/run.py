@@ -211,10 +211,10 @@ class Plan:
     timeout: float  # one product/audit run longer than this is stopped and reported as such
     warm_limit: float = 10.0  # no untimed warm-up for a measurement whose run takes longer
     # rounds of the outputs that are quick get more of them: up to this many times ``runs``,
-    # while the rounds so far took under ``cheap_rounds`` seconds in all (the S outputs,
-    # whose 0.5 s floors vary by a quarter from run to run; the whole benchmark has 15 min)
+    # while the extra rounds fit in ``cheap_rounds`` seconds in all (the S outputs, whose
+    # 0.5 s floors vary by a quarter from run to run; the whole benchmark has 15 min)
     extra_rounds: int = 3
-    cheap_rounds: float = 45.0
+    cheap_rounds: float = 30.0
 
     def measure(self, thunk: Callable[[], Sample], *, warm_up: bool = True) -> Series:
         series = Series()
@@ -339,10 +339,10 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     the output's own steps. Interleaving keeps the slow drifts of a shared machine out
     of the ratios (an AST step under ``AST_EACH_BELOW`` seconds is replayed for each output
     instead, right beside its product). ``plan.runs`` rounds are timed, more (up to ``plan.extra_rounds``
-    times as many) while they are cheap; a first round that took under
-    ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
-    command), each round also builds each output through ``nox -s build -- --force TARGET``
-    (in :func:`nox_copy` of the project).
+    times as many) while they fit in ``plan.cheap_rounds`` seconds; a first round that took
+    under ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
+    command), the warm-up and the first ``plan.runs`` timed rounds also build each output
+    through ``nox -s build -- --force TARGET`` (in :func:`nox_copy` of the project).
     """
     result = SizeBuild(outputs={t: OutputResult() for t in TARGETS})
     got: list[tuple[Series, Sample]] = []
@@ -367,12 +367,13 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
             got.append((result.steps.setdefault(name, Series()), sample))
         return parts
 
-    timed, timed_seconds = 0, 0.0
+    timed, extra_seconds, last_round = 0, 0.0, 0.0
     ast_each = False  # a quick AST step is replayed beside each output's product, not once a round
     for round_no in itertools.count():
         if timed >= plan.runs and (timed >= plan.extra_rounds * plan.runs
-                                   or timed_seconds >= plan.cheap_rounds):
+                                   or extra_seconds + last_round > plan.cheap_rounds):
             break
+        with_nox = via_nox if timed < plan.runs else None
         got.clear()
         started = time.perf_counter()
         ast: Sample | None = None
@@ -391,8 +392,8 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
                 ast = replay_ast() if ast is None or ast_each else ast
                 parts = replay_own(target)
             got.append((out.floor, combine([ast, *parts])))
-            if via_nox:
-                argv = [*via_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
+            if with_nox:
+                argv = [*with_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
                         "--root", str(nox_copy(root)), "--force", target]
                 got.append((out.via_nox, run(argv, cwd=ROOT, timeout=plan.timeout)))
         if round_no == 0:
@@ -404,8 +405,9 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
             continue  # a warm-up
         for series, sample in got:
             series.add(sample)
+        last_round = time.perf_counter() - started
+        extra_seconds += last_round if timed >= plan.runs else 0.0
         timed += 1
-        timed_seconds += time.perf_counter() - started
     return result
 
 
@@ -447,7 +449,9 @@ def bench_audit(root: Path, plan: Plan, cold: bool = False) -> Series:
     """The offline audit; ``cold``: without the bibliography cache (pandoc reads it every run)."""
     argv = [sys.executable, "-m", "audit", str(root / "manuscript" / "review.md")]
     env = {"AUDIT_CACHE_DIR": ""} if cold else None
-    return plan.measure(lambda: run(argv, cwd=root, env=env, ok=(0, 1), timeout=plan.timeout))
+    # no warm-up without the cache: the cached runs just before left the files warm
+    return plan.measure(lambda: run(argv, cwd=root, env=env, ok=(0, 1), timeout=plan.timeout),
+                        warm_up=not cold)
 
 
 @dataclass
@@ -720,8 +724,9 @@ class Report:
             f"- load average (1/5/15 min) during the run: {'; '.join(self.load)} "
             "(a shared 2-core machine: other work adds noise)",
             "",
-            f"Times are seconds: the median of {plan.runs} timed runs (or more: the quick outputs get up "
-            f"to {plan.extra_rounds * plan.runs} rounds while these take under {plan.cheap_rounds:.0f} s), "
+            f"Times are seconds: the median of {plan.runs} timed runs (or more: the quick outputs get "
+            f"up to {plan.extra_rounds * plan.runs} rounds while the extra ones fit in "
+            f"{plan.cheap_rounds:.0f} s), "
             "with min, max and the number of runs (`n`); short measurements get one untimed warm-up "
             "first (skipped when it would take "
             f"over {plan.warm_limit:.0f} s). A product or audit run still going after "
