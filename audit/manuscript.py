@@ -144,6 +144,8 @@ def ast_elements(raw: str, kind: str, start: int = 0
 
     Each element is decoded where it starts, so a large AST is never walked in Python.
     """
+    if raw.find(f'"{kind}"', start) < 0:  # none at all (the usual case for images): no scan
+        return
     decoder = json.JSONDecoder()
     for match in re.compile(r'\{"t":\s*"' + re.escape(kind) + '"').finditer(raw, start):
         element, end = decoder.raw_decode(raw, match.start())
