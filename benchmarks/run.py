@@ -211,9 +211,11 @@ class Plan:
     timeout: float  # one product/audit run longer than this is stopped and reported as such
     warm_limit: float = 10.0  # no untimed warm-up for a measurement whose run takes longer
     # rounds of the outputs that are quick get more of them: up to this many times ``runs``,
-    # while the extra rounds fit in ``cheap_rounds`` seconds in all (the S outputs, whose
-    # 0.5 s floors vary by a quarter from run to run; the whole benchmark has 15 min)
+    # while a round takes at most ``cheap_round`` seconds and the extra ones fit in
+    # ``cheap_rounds`` seconds in all (the S outputs, whose 0.5 s floors vary by a quarter
+    # from run to run; the whole benchmark has 15 min)
     extra_rounds: int = 3
+    cheap_round: float = 10.0
     cheap_rounds: float = 30.0
 
     def measure(self, thunk: Callable[[], Sample], *, warm_up: bool = True) -> Series:
@@ -339,7 +341,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     the output's own steps. Interleaving keeps the slow drifts of a shared machine out
     of the ratios (an AST step under ``AST_EACH_BELOW`` seconds is replayed for each output
     instead, right beside its product). ``plan.runs`` rounds are timed, more (up to ``plan.extra_rounds``
-    times as many) while they fit in ``plan.cheap_rounds`` seconds; a first round that took
+    times as many) while they are cheap (:class:`Plan`); a first round that took
     under ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
     command), the warm-up and the first ``plan.runs`` timed rounds also build each output
     through ``nox -s build -- --force TARGET`` (in :func:`nox_copy` of the project).
@@ -371,11 +373,12 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     ast_each = False  # a quick AST step is replayed beside each output's product, not once a round
     for round_no in itertools.count():
         if timed >= plan.runs and (timed >= plan.extra_rounds * plan.runs
+                                   or last_round > plan.cheap_round
                                    or extra_seconds + last_round > plan.cheap_rounds):
             break
         with_nox = via_nox if timed < plan.runs else None
         got.clear()
-        started = time.perf_counter()
+        started, nox_seconds = time.perf_counter(), 0.0
         ast: Sample | None = None
         for n_target, target in enumerate(TARGETS):
             out = result.outputs[target]
@@ -395,7 +398,8 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
             if with_nox:
                 argv = [*with_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
                         "--root", str(nox_copy(root)), "--force", target]
-                got.append((out.via_nox, run(argv, cwd=ROOT, timeout=plan.timeout)))
+                got.append((out.via_nox, sample := run(argv, cwd=ROOT, timeout=plan.timeout)))
+                nox_seconds += sample.seconds
         if round_no == 0:
             # under a second, the AST step is cheap to replay for each output: each floor is
             # then measured right beside its product, and one unlucky AST replay cannot tilt
@@ -405,7 +409,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
             continue  # a warm-up
         for series, sample in got:
             series.add(sample)
-        last_round = time.perf_counter() - started
+        last_round = time.perf_counter() - started - nox_seconds  # the extra rounds build without nox
         extra_seconds += last_round if timed >= plan.runs else 0.0
         timed += 1
     return result
@@ -725,8 +729,8 @@ class Report:
             "(a shared 2-core machine: other work adds noise)",
             "",
             f"Times are seconds: the median of {plan.runs} timed runs (or more: the quick outputs get "
-            f"up to {plan.extra_rounds * plan.runs} rounds while the extra ones fit in "
-            f"{plan.cheap_rounds:.0f} s), "
+            f"up to {plan.extra_rounds * plan.runs} rounds while a round takes under "
+            f"{plan.cheap_round:.0f} s and the extra ones fit in {plan.cheap_rounds:.0f} s), "
             "with min, max and the number of runs (`n`); short measurements get one untimed warm-up "
             "first (skipped when it would take "
             f"over {plan.warm_limit:.0f} s). A product or audit run still going after "
@@ -1163,7 +1167,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--serial-dois",
         type=int,
         default=None,
-        help="DOIs fetched one at a time, then extrapolated (default 20; --quick 10)",
+        help="DOIs fetched one at a time, then extrapolated (default 10)",
     )
     p.add_argument("--work", type=Path, default=HERE / ".work", help="where the projects are generated")
     p.add_argument(
@@ -1181,7 +1185,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--runs must be at least 1")
     args.timeout = args.timeout or (60.0 if args.quick else 90.0)
     args.refresh_dois = args.refresh_dois or (200 if args.quick else 1000)
-    args.serial_dois = args.serial_dois or (10 if args.quick else 20)
+    args.serial_dois = args.serial_dois or 10
     args.only = set(args.only.split(","))
     if args.results is None and not args.quick:
         args.results = HERE / "RESULTS.md"
