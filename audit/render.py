@@ -458,7 +458,13 @@ JATS_DOCTYPE = ('<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Pub
 
 def tidy_jats(path: Path) -> tuple[Any, int]:
     """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…),
-    and declare JATS 1.3 where pandoc declared 1.2 (DOCTYPE and ``dtd-version``).
+    tag group authors in references as ``<collab>``, and declare JATS 1.3 where pandoc
+    declared 1.2 (DOCTYPE and ``dtd-version``).
+
+    pandoc writes a reference's CSL ``literal`` name (CSL's form for institutions,
+    committees and consortia: "American Cancer Society") as ``<string-name>``, which
+    JATS means for a person's name not broken into parts; JATS (and JATS4R) tag a
+    group author as ``<collab>``. Person names always come as ``<name>``.
 
     Returns the tidied tree (as written) and how many elements were removed.
     Refuses documents with an internal DTD subset (pandoc never writes one):
@@ -488,6 +494,9 @@ def tidy_jats(path: Path) -> tuple[Any, int]:
                     parent.text = (parent.text or "") + el.tail
             parent.remove(el)
             removed += 1
+    for el in tree.getroot().iterfind(".//ref//person-group/string-name"):
+        if not any(isinstance(child.tag, str) for child in el):  # text only, as pandoc writes it
+            el.tag = "collab"
     doctype = tree.docinfo.doctype
     if tree.docinfo.public_id == PANDOC_JATS_PUBLIC_ID:
         doctype = JATS_DOCTYPE

@@ -127,6 +127,10 @@ def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
             assert ref.xpath('string(.//pub-id[@pub-id-type="doi"])') == item["DOI"]
         if item.get("PMID"):
             assert ref.xpath('string(.//pub-id[@pub-id-type="pmid"])') == item["PMID"]
+        # CSL's literal names (institutions, panels) are group authors: <collab>, not a person
+        literal = [a["literal"] for a in item.get("author", []) if "literal" in a]
+        assert ref.xpath("element-citation/person-group/collab/text()") == literal
+        assert not ref.xpath(".//string-name")
     empty = [el.tag for el in doc.iter() if isinstance(el.tag, str) and len(el) == 0
              and not (el.text or "").strip() and not el.attrib]
     assert empty == []
@@ -355,6 +359,26 @@ def test_a_waiting_writer_that_is_stopped_leaves_no_process(tmp_path: Path) -> N
 
 
 # --- the JATS tidy ----------------------------------------------------------------------
+
+def test_tidy_tags_group_authors_of_references_as_collab_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "t.xml"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<article><front><article-meta>'
+                    "<contrib-group><contrib><string-name>A Person</string-name></contrib>"
+                    "</contrib-group></article-meta></front><back><ref-list><ref id=\"r1\">"
+                    '<element-citation><person-group person-group-type="author">'
+                    "<string-name>American Cancer Society</string-name>"
+                    "<name><surname>Doe</surname><given-names>J</given-names></name>"
+                    "<string-name><surname>Odd</surname></string-name>"
+                    "</person-group></element-citation></ref></ref-list></back></article>\n",
+                    "utf-8")
+    tidy_jats(path)
+    doc = etree.parse(str(path))
+    group = doc.find(".//person-group")
+    assert [el.tag for el in group] == ["collab", "name", "string-name"]  # structured: kept
+    assert group[0].text == "American Cancer Society"
+    # the article's own contributors are not references: not for the tidy to decide
+    assert doc.findtext(".//contrib/string-name") == "A Person"
+
 
 def test_tidy_removes_empty_leaves_and_the_parents_they_leave_empty(tmp_path: Path) -> None:
     path = tmp_path / "t.xml"
