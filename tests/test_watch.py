@@ -17,7 +17,7 @@ import pytest
 from audit import watch
 from audit.watch import Watch
 
-pytestmark = pytest.mark.skipif(watch._inotify() is None, reason="no inotify on this system")
+pytestmark = pytest.mark.skipif(watch._libc() is None, reason="no inotify on this system")
 
 # waits for a line, writes each file named on its command line, then waits for its stdin to close
 WRITER = """
@@ -101,7 +101,7 @@ def test_a_close_before_the_watch_began_is_not_taken_for_this_writer(tmp_path: P
 
 
 def test_watches_in_several_threads_each_see_their_own_file(tmp_path: Path) -> None:
-    """One inotify instance serves the process: a thread must not lose another's close."""
+    """Watches waiting side by side (the four writers): none may lose another's close."""
     files = [tmp_path / f"out{n}.txt" for n in range(4)]
     proc = writer(*files)
     watches = [Watch(f, proc.pid) for f in files]
