@@ -458,13 +458,15 @@ JATS_DOCTYPE = ('<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Pub
 
 def tidy_jats(path: Path) -> tuple[Any, int]:
     """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…),
-    tag group authors in references as ``<collab>``, and declare JATS 1.3 where pandoc
-    declared 1.2 (DOCTYPE and ``dtd-version``).
+    tag group authors as ``<collab>``, and declare JATS 1.3 where pandoc declared 1.2
+    (DOCTYPE and ``dtd-version``).
 
     pandoc writes a reference's CSL ``literal`` name (CSL's form for institutions,
     committees and consortia: "American Cancer Society") as ``<string-name>``, which
     JATS means for a person's name not broken into parts; JATS (and JATS4R) tag a
-    group author as ``<collab>``. Person names always come as ``<name>``.
+    group author as ``<collab>``. Person names always come as ``<name>``. The article's
+    own authors marked ``collective: true`` arrive wrapped by the JATS step's filter
+    (``pandoc/filters/group-authors.lua``) in ``<named-content content-type="collab">``.
 
     Returns the tidied tree (as written) and how many elements were removed.
     Refuses documents with an internal DTD subset (pandoc never writes one):
@@ -497,6 +499,8 @@ def tidy_jats(path: Path) -> tuple[Any, int]:
     for el in tree.getroot().iterfind(".//ref//person-group/string-name"):
         if not any(isinstance(child.tag, str) for child in el):  # text only, as pandoc writes it
             el.tag = "collab"
+    for el in tree.getroot().iterfind(".//contrib/string-name"):
+        _collab_from_marker(el)
     doctype = tree.docinfo.doctype
     if tree.docinfo.public_id == PANDOC_JATS_PUBLIC_ID:
         doctype = JATS_DOCTYPE
@@ -504,6 +508,37 @@ def tidy_jats(path: Path) -> tuple[Any, int]:
             tree.getroot().set("dtd-version", "1.3")
     tree.write(str(path), xml_declaration=True, encoding="utf-8", doctype=doctype)
     return tree, removed
+
+
+COLLAB_MARKER = "collab"  # the content-type pandoc/filters/group-authors.lua gives a group's name
+
+
+def _collab_from_marker(name: Any) -> None:
+    """``<string-name><named-content content-type="collab">X</named-content></string-name>``
+    (and nothing else in it) becomes ``<collab>X</collab>``, X's markup kept."""
+    kids = list(name)
+    if (len(kids) != 1 or kids[0].tag != "named-content"
+            or kids[0].get("content-type") != COLLAB_MARKER
+            or (name.text or "").strip() or (kids[0].tail or "").strip()):
+        return
+    marker = kids[0]
+    name.tag, name.text = "collab", marker.text
+    for child in list(marker):
+        name.append(child)
+    name.remove(marker)
+    # pandoc wrapped the name's line inside the span: a name reads as one line
+    for el in name.iter():
+        if not isinstance(el.tag, str):  # a comment or processing instruction: as it was
+            continue
+        el.text = re.sub(r"\s+", " ", el.text) if el.text else el.text
+        if el is not name and el.tail:
+            el.tail = re.sub(r"\s+", " ", el.tail)
+    name.text = (name.text or "").lstrip() or None
+    last = name[-1] if len(name) else None
+    if last is None:
+        name.text = (name.text or "").rstrip() or None
+    elif last.tail:
+        last.tail = last.tail.rstrip() or None
 
 
 def _empty_leaf(el: Any) -> bool:

@@ -112,7 +112,9 @@ def test_jats_is_valid_and_every_xref_resolves(built: Path) -> None:
     meta = doc.find("front/article-meta")
     assert meta.find("title-group/article-title").text
     contrib = meta.find("contrib-group/contrib")
-    assert contrib.findtext("string-name") == "Manuscript Audit Contributors"
+    # the review's author is marked `collective: true` in its front matter: a group
+    assert contrib.findtext("collab") == "Manuscript Audit Contributors"
+    assert contrib.find("string-name") is None
     assert contrib.findtext("aff/institution-wrap/institution") == (
         "The manuscript-audit open-source project")
     assert meta.find("abstract") is not None
@@ -378,6 +380,27 @@ def test_tidy_tags_group_authors_of_references_as_collab_and_nothing_else(tmp_pa
     assert group[0].text == "American Cancer Society"
     # the article's own contributors are not references: not for the tidy to decide
     assert doc.findtext(".//contrib/string-name") == "A Person"
+
+
+def test_tidy_turns_a_marked_collective_author_into_collab_keeping_its_markup(tmp_path: Path) -> None:
+    path = tmp_path / "t.xml"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<article><front><article-meta>'
+                    "<contrib-group>"
+                    '<contrib><string-name><named-content content-type="collab">The <italic>CAFE'
+                    "</italic> Investigators</named-content></string-name></contrib>"
+                    '<contrib><string-name>Dr <named-content content-type="collab">X</named-content>'
+                    "</string-name></contrib>"
+                    '<contrib><string-name><named-content content-type="other">Y</named-content>'
+                    "</string-name></contrib>"
+                    "</contrib-group></article-meta></front></article>\n", "utf-8")
+    tidy_jats(path)
+    contribs = etree.parse(str(path)).findall(".//contrib")
+    group = contribs[0].find("collab")
+    assert group is not None and contribs[0].find("string-name") is None
+    assert etree.tostring(group, encoding="unicode") == (
+        "<collab>The <italic>CAFE</italic> Investigators</collab>")
+    # not the marker alone: a person's name with a span in it, or another span, stays
+    assert [c[0].tag for c in contribs[1:]] == ["string-name", "string-name"]
 
 
 def test_tidy_removes_empty_leaves_and_the_parents_they_leave_empty(tmp_path: Path) -> None:
