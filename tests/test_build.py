@@ -362,19 +362,23 @@ def test_a_waiting_writer_that_is_stopped_leaves_no_process(tmp_path: Path) -> N
 
 # --- the JATS tidy ----------------------------------------------------------------------
 
-def test_tidy_tags_group_authors_of_references_as_collab_and_nothing_else(tmp_path: Path) -> None:
+def tidied(tmp_path: Path, article: str) -> tuple[Any, int]:
+    """The ``<article>`` given, written to a file and tidied: (its tree as read back, removed)."""
     path = tmp_path / "t.xml"
-    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<article><front><article-meta>'
-                    "<contrib-group><contrib><string-name>A Person</string-name></contrib>"
-                    "</contrib-group></article-meta></front><back><ref-list><ref id=\"r1\">"
-                    '<element-citation><person-group person-group-type="author">'
-                    "<string-name>American Cancer Society</string-name>"
-                    "<name><surname>Doe</surname><given-names>J</given-names></name>"
-                    "<string-name><surname>Odd</surname></string-name>"
-                    "</person-group></element-citation></ref></ref-list></back></article>\n",
-                    "utf-8")
-    tidy_jats(path)
-    doc = etree.parse(str(path))
+    path.write_text(f'<?xml version="1.0" encoding="utf-8"?>\n{article}\n', "utf-8")
+    _, removed = tidy_jats(path)
+    return etree.parse(str(path)), removed
+
+
+def test_tidy_tags_group_authors_of_references_as_collab_and_nothing_else(tmp_path: Path) -> None:
+    doc, _ = tidied(tmp_path, "<article><front><article-meta><contrib-group><contrib>"
+                              "<string-name>A Person</string-name></contrib></contrib-group>"
+                              '</article-meta></front><back><ref-list><ref id="r1">'
+                              '<element-citation><person-group person-group-type="author">'
+                              "<string-name>American Cancer Society</string-name>"
+                              "<name><surname>Doe</surname><given-names>J</given-names></name>"
+                              "<string-name><surname>Odd</surname></string-name>"
+                              "</person-group></element-citation></ref></ref-list></back></article>")
     group = doc.find(".//person-group")
     assert [el.tag for el in group] == ["collab", "name", "string-name"]  # structured: kept
     assert group[0].text == "American Cancer Society"
@@ -383,18 +387,15 @@ def test_tidy_tags_group_authors_of_references_as_collab_and_nothing_else(tmp_pa
 
 
 def test_tidy_turns_a_marked_collective_author_into_collab_keeping_its_markup(tmp_path: Path) -> None:
-    path = tmp_path / "t.xml"
-    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<article><front><article-meta>'
-                    "<contrib-group>"
-                    '<contrib><string-name><named-content content-type="collab">The <italic>CAFE'
-                    "</italic> Investigators</named-content></string-name></contrib>"
-                    '<contrib><string-name>Dr <named-content content-type="collab">X</named-content>'
-                    "</string-name></contrib>"
-                    '<contrib><string-name><named-content content-type="other">Y</named-content>'
-                    "</string-name></contrib>"
-                    "</contrib-group></article-meta></front></article>\n", "utf-8")
-    tidy_jats(path)
-    contribs = etree.parse(str(path)).findall(".//contrib")
+    doc, _ = tidied(tmp_path, "<article><front><article-meta><contrib-group>"
+                              '<contrib><string-name><named-content content-type="collab">The '
+                              "<italic>CAFE</italic>\n  Investigators</named-content></string-name>"
+                              '</contrib><contrib><string-name>Dr <named-content content-type="collab">'
+                              "X</named-content></string-name></contrib>"
+                              '<contrib><string-name><named-content content-type="other">Y'
+                              "</named-content></string-name></contrib>"
+                              "</contrib-group></article-meta></front></article>")
+    contribs = doc.findall(".//contrib")
     group = contribs[0].find("collab")
     assert group is not None and contribs[0].find("string-name") is None
     assert etree.tostring(group, encoding="unicode") == (
@@ -404,13 +405,10 @@ def test_tidy_turns_a_marked_collective_author_into_collab_keeping_its_markup(tm
 
 
 def test_tidy_removes_empty_leaves_and_the_parents_they_leave_empty(tmp_path: Path) -> None:
-    path = tmp_path / "t.xml"
-    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n'
-                    "<article><front><a><b></b><c> \n </c></a><d>&#160;</d><e x=\"1\"/>"
-                    "<f><!-- a note --></f><g>text</g>tail<h/> after<i><j/>kept</i></front>"
-                    "</article>\n", "utf-8")
-    _, removed = tidy_jats(path)
-    front = etree.parse(str(path)).find("front")
+    doc, removed = tidied(tmp_path, "<article><front><a><b></b><c> \n </c></a><d>&#160;</d>"
+                                    '<e x="1"/><f><!-- a note --></f><g>text</g>tail<h/> after'
+                                    "<i><j/>kept</i></front></article>")
+    front = doc.find("front")
     # b, c, then a (emptied by them), f (a comment is not content), h and j
     assert removed == 6
     assert [el.tag for el in front] == ["d", "e", "g", "i"]
