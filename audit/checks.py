@@ -41,6 +41,10 @@ class Work:
     doi_changed: bool = False
     raw_doi: str | None = None
     short_doi: bool = False
+    # online, what doi.org said of a shortDOI: "ok" (``doi`` is then the full DOI it stands
+    # for), "not-found" or "unverified", with the reason for the last two
+    short_status: str | None = None
+    short_reason: str | None = None
     query: str | None = None  # the reference as printed, for a bibliographic search
     et_al: bool = False
 
@@ -176,16 +180,54 @@ def check_citations(inputs: Inputs) -> list[Finding]:
 
 # --- identifiers ----------------------------------------------------------------
 
+def short_doi(work: Work) -> str | None:
+    """The shortDOI a work gives (``10/abcd``, lower case), if it gives one."""
+    if not work.short_doi or not work.raw_doi:
+        return None
+    return re.sub(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)", "", work.raw_doi.strip(),
+                  flags=re.I).lower()
+
+
+def expand_short_dois(works: Iterable[Work], outcomes: dict[str, tuple[str, str | None, str | None]]
+                      ) -> None:
+    """Apply what doi.org said of each shortDOI, ``{short: (status, full DOI, reason)}``:
+    a work whose shortDOI stands for a DOI is then checked against that DOI."""
+    for work in works:
+        short = short_doi(work)
+        if short is None or short not in outcomes:
+            continue
+        work.short_status, target, work.short_reason = outcomes[short]
+        if work.short_status == "ok" and target:
+            work.doi = target
+
+
+def _short_doi_finding(work: Work) -> Finding:
+    raw = work.raw_doi
+    if work.short_status == "ok":
+        # a citation key may well be a shortDOI (Manubot's @doi:10/abcd); a DOI field should not
+        severity = Severity.INFO if work.origin == "citekey" else Severity.WARNING
+        return work.finding("doi-short", severity,
+                            f"{shown(raw)} is a shortDOI for {work.doi} (doi.org), checked as "
+                            "that DOI" + ("" if work.origin == "citekey" else
+                                          ": write the full DOI, which readers and the JATS need"),
+                            field="DOI", found=raw, expected=work.doi)
+    if work.short_status == "not-found":
+        return work.finding("doi-not-found", Severity.ERROR,
+                            f"{shown(raw)} is not a shortDOI that doi.org knows ({work.short_reason})",
+                            field="DOI", found=raw)
+    why = (f"doi.org did not answer usably ({work.short_reason})" if work.short_status
+           else "the audit expands it only online: run with --refresh")
+    return work.finding("unverified", Severity.UNVERIFIED,
+                        f"{shown(raw)} is a shortDOI, not checked: {why}", field="DOI", found=raw)
+
+
 def check_identifiers(works: Iterable[Work]) -> list[Finding]:
     """doi-malformed (error, or info when only normalised) and doi-missing."""
     findings: list[Finding] = []
     for work in works:
         raw = work.raw_doi
         if work.short_doi:
-            findings.append(work.finding("unverified", Severity.UNVERIFIED,
-                                         f"{shown(raw)} is a shortDOI, which the audit does not expand: "
-                                         "write the full DOI to have it checked", field="DOI",
-                                         found=raw))
+            findings.append(_short_doi_finding(work))
         elif raw and work.doi is None:
             findings.append(work.finding("doi-malformed", Severity.ERROR,
                                          f"{shown(raw)} is not a DOI: {work.doi_problem}",

@@ -307,6 +307,7 @@ class Beside:
             lockfile = self._lock.result()
         except Exception:  # the audit reports an unreadable lock where it always did
             return BibliographySide(works, duplicates)
+        locked_aliases(works, lockfile)
         dois = list(dict.fromkeys(w.doi for w in works if w.doi))
         resolutions = resolve(dois, lockfile, {}, False)
         return BibliographySide(works, duplicates, resolutions,
@@ -358,6 +359,26 @@ def search(works: list[checks.Work], client: RegistrarClient) -> list[Finding]:
     hits = {w.key: list(o.candidates) for w, o in zip(todo, outcomes, strict=True)
             if o.status == "ok"}
     return checks.suggest_dois(todo, hits)
+
+
+def locked_aliases(works: list[checks.Work], lockfile: lock.Lock) -> None:
+    """The works' shortDOIs that the lock knows, expanded as locked."""
+    checks.expand_short_dois(works, {s: ("ok", a, None) for w in works
+                                     if (s := checks.short_doi(w)) and (a := lockfile.alias(s))})
+
+
+def expand_short_dois(works: list[checks.Work], client: RegistrarClient
+                      ) -> dict[str, dict[str, Any]]:
+    """Online: the full DOIs the works' shortDOIs not yet locked stand for (doi.org's
+    handle API); what expanded, as lock aliases."""
+    shorts = [short for w in works if (short := checks.short_doi(w)) and w.short_status is None]
+    if not shorts:
+        return {}
+    outcomes = client.expand_short_dois(shorts)
+    checks.expand_short_dois(works, {s: (o.status, o.doi, o.reason) for s, o in outcomes.items()})
+    return {s.lower(): {"doi": o.doi, "fetched": lock.now_iso(),
+                        "provenance": {"source": "doi.org", "url": o.source_url}}
+            for s, o in outcomes.items() if o.status == "ok"}
 
 
 def resolve(dois: list[str], lockfile: lock.Lock, failures: dict[str, checks.Resolution],
@@ -427,7 +448,10 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
             work.file = str(args.reference_text)
     candidates = {doi: e.record for doi, e in lockfile.records.items()}
     extra += checks.attach_printed_dois(works, candidates)
+    locked_aliases(works, lockfile)
+    aliases: dict[str, dict[str, Any]] = {}
     if args.refresh:
+        aliases = expand_short_dois(works, beside.client())
         extra += search(works, beside.client())
     extra += checks.unmatched_printed(works)
     dois = list(dict.fromkeys(w.doi for w in works if w.doi))
@@ -437,6 +461,10 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         refresh.add(dois)
         refresh.confirm(dois)
         failures = refresh.finish()
+        if aliases:  # after the records: an alias is locked with what it stands for
+            merged = lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases)
+            lockfile.records, lockfile.aliases, lockfile.stamp = (merged.records, merged.aliases,
+                                                                  merged.stamp)
     if early is not None and early.resolutions is not None:
         # offline, the bibliography's DOIs were looked up in the lock beside: only the rest now
         rest = [d for d in dois if d not in early.resolutions]
@@ -447,8 +475,11 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
     if early is not None and early.registrar is not None:  # the bibliography's, checked beside
         registrar = early.registrar + checks.check_registrar(works[len(early.works):], resolutions)
     # duplicates among the bibliography's works, found beside, are all there is to find when
-    # no printed list adds works (the keys cited as identifiers are not compared)
-    duplicates = early.duplicates if early is not None and not inputs.printed else None
+    # no printed list adds works (the keys cited as identifiers are not compared) and no
+    # shortDOI was expanded since
+    expanded = any(w.short_status == "ok" for w in works)
+    duplicates = (early.duplicates if early is not None and not inputs.printed and not expanded
+                  else None)
 
     n_cited = len(set(inputs.manuscript.cited_keys)) if inputs.manuscript else 0
     if args.html or args.jats:

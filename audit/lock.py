@@ -47,10 +47,12 @@ class LockedRecord:
 
 @dataclass
 class Lock:
-    """The lockfile's content, keyed by lower-case DOI."""
+    """The lockfile's content: records keyed by lower-case DOI, and the shortDOIs
+    (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``."""
 
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
     # each record's text in the file, kept with the record it was made from (see ``dumps``)
     _texts: dict[str, tuple[LockedRecord, str]] = field(default_factory=dict, compare=False,
@@ -79,7 +81,17 @@ class Lock:
             records[doi.lower()] = LockedRecord(record=entry["record"],
                                                 fetched=str(entry.get("fetched", "")),
                                                 provenance=dict(entry.get("provenance", {})))
-        return cls(path, records, stamp=_stamp(path))
+        aliases = data.get("aliases", {})
+        if not isinstance(aliases, dict) or not all(
+                isinstance(a, dict) and isinstance(a.get("doi"), str) for a in aliases.values()):
+            raise InputError("the metadata lock's 'aliases' must map each shortDOI to "
+                             "an object with its 'doi'", file=path, line=1)
+        return cls(path, records, {k.lower(): v for k, v in aliases.items()}, stamp=_stamp(path))
+
+    def alias(self, short: str) -> str | None:
+        """The full DOI a shortDOI stands for, as locked."""
+        entry = self.aliases.get(short.lower())
+        return str(entry["doi"]) if entry else None
 
     def get(self, doi: str) -> LockedRecord | None:
         return self.records.get(doi.lower())
@@ -94,8 +106,12 @@ class Lock:
         return age is not None and age <= max_age
 
     def to_json(self) -> dict[str, Any]:
-        return {"lock-version": LOCK_VERSION,
-                "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
+        data: dict[str, Any] = {
+            "lock-version": LOCK_VERSION,
+            "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
+        if self.aliases:
+            data["aliases"] = {short: self.aliases[short] for short in sorted(self.aliases)}
+        return data
 
     def dumps(self) -> str:
         """The file's text: ``json.dumps(self.to_json(), indent=2, ensure_ascii=False)``.
@@ -105,6 +121,11 @@ class Lock:
         """
         if not self.records:
             return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+        aliases = ""
+        if self.aliases:
+            text = json.dumps({s: self.aliases[s] for s in sorted(self.aliases)}, indent=2,
+                              ensure_ascii=False)
+            aliases = ',\n  "aliases": ' + text.replace("\n", "\n  ")
         parts = []
         for doi in sorted(self.records):
             entry = self.records[doi]
@@ -115,7 +136,7 @@ class Lock:
                                            + text.replace("\n", "\n" + _RECORD_INDENT))
             parts.append(kept[1])
         return (f'{{\n  "lock-version": {json.dumps(LOCK_VERSION)},\n  "records": {{\n'
-                + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }\n}")
+                + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }" + aliases + "\n}")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -157,8 +178,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
-def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None) -> Lock:
-    """Add ``new`` records to the lock on disk and save it, under the file lock.
+def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
+          aliases: dict[str, dict[str, Any]] | None = None) -> Lock:
+    """Add ``new`` records (and shortDOI ``aliases``) to the lock on disk and save it,
+    under the file lock.
 
     The file is re-read unless ``known`` is what this process last wrote to it
     (same modification time and size): another refresh may have added records.
@@ -170,6 +193,8 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None) -
             current = Lock.load(path)
         for doi, entry in new.items():
             current.records[doi.lower()] = entry
+        for short, alias in (aliases or {}).items():
+            current.aliases[short.lower()] = alias
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         return current
@@ -210,6 +235,7 @@ class Writer:
         if batch:
             merged = merge(self.lockfile.path, batch, known=self.lockfile)
             self.lockfile.records, self.lockfile.stamp = merged.records, merged.stamp
+            self.lockfile.aliases = merged.aliases
 
     def _run(self) -> None:
         wait = self.interval

@@ -273,6 +273,45 @@ class FetchOutcome:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class ShortDOIOutcome:
+    """What doi.org said about one shortDOI (``10/abcd``): the DOI it stands for, or why not.
+
+    ``ok``: ``doi`` is the full DOI; ``not-found``: no such handle, or a handle that is
+    not an alias; ``unverified``: no usable answer (``reason``).
+    """
+
+    short: str
+    status: Status
+    doi: str | None = None
+    reason: str | None = None
+    source_url: str | None = None
+
+
+def _alias(response: httpx.Response) -> tuple[Status, str | None, str | None]:
+    """(status, full DOI, why not) from a handle-API answer: the DOI proxy's
+    ``{"responseCode": 1, "values": [{"type": "HS_ALIAS", "data": {"value": DOI}}]}``;
+    response code 100 is "no such handle", 200 "no value of that type"."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "unverified", None, "not JSON"
+    if not isinstance(body, dict):
+        return "unverified", None, "not a handle record"
+    code = body.get("responseCode")
+    if code in (100, 200):
+        return "not-found", None, f"response code {code}: no such handle, or not an alias"
+    if code != 1:
+        return "unverified", None, f"response code {code!r}"
+    for value in body.get("values") or []:
+        data = value.get("data") if isinstance(value, dict) else None
+        if value.get("type") == "HS_ALIAS" and isinstance(data, dict):
+            target = normalize_doi(str(data.get("value") or ""))
+            if target.startswith("10.") and "/" in target:
+                return "ok", target, None
+    return "not-found", None, "a handle that is not an alias of a DOI"
+
+
 def _utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -555,6 +594,40 @@ class RegistrarClient:
             max_redirects=MAX_REDIRECTS,
         ) as client:
             return list(await asyncio.gather(*(one(client, q) for q in queries)))
+
+    def expand_short_dois(self, shorts: Iterable[str]) -> dict[str, ShortDOIOutcome]:
+        """The full DOIs of shortDOIs (``10/abcd``), from doi.org's handle API
+        (``/api/handles/10/abcd?type=HS_ALIAS``), keyed by the shortDOI as given."""
+        return asyncio.run(self._aexpand(list(dict.fromkeys(shorts))))
+
+    async def _aexpand(self, shorts: list[str]) -> dict[str, ShortDOIOutcome]:
+        limiter = self._limiter(self.doi_url)
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(client: httpx.AsyncClient, short: str) -> ShortDOIOutcome:
+            handle = normalize_doi(short).lower()
+            url = f"{self.doi_url}/api/handles/{quote(handle, safe='/')}?type=HS_ALIAS"
+            async with semaphore:
+                response, problem = await self._get(client, limiter, url, "application/json",
+                                                    _Trace())
+            if response is None:
+                return ShortDOIOutcome(short, "unverified", reason=problem, source_url=url)
+            if response.status_code == 404:
+                return ShortDOIOutcome(short, "not-found", reason=f"HTTP 404 from {url}",
+                                       source_url=url)
+            if response.status_code != 200:
+                return ShortDOIOutcome(short, "unverified", source_url=url,
+                                       reason=f"HTTP {response.status_code} from {url}")
+            status, target, problem = _alias(response)
+            return ShortDOIOutcome(short, status, doi=target, source_url=url,
+                                   reason=f"{problem} ({url})" if problem else None)
+
+        async with httpx.AsyncClient(
+            headers={"User-Agent": self.user_agent}, timeout=httpx.Timeout(self.timeout),
+            follow_redirects=True, max_redirects=MAX_REDIRECTS,
+        ) as client:
+            outcomes = await asyncio.gather(*(one(client, s) for s in shorts))
+        return {o.short: o for o in outcomes}
 
     # -- internals
 

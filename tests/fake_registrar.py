@@ -6,7 +6,10 @@ Routes
                       404 with the plain-text body ``Resource not found.`` for unknown DOIs;
     ``/{doi}``        doi.org content negotiation: 302 to ``/doi/{doi}``;
     ``/doi/{doi}``    CSL JSON for ``Accept: application/vnd.citationstyles.csl+json``
-                      (406 for other ``Accept`` values, 404 for unknown DOIs).
+                      (406 for other ``Accept`` values, 404 for unknown DOIs);
+    ``/api/handles/10/{x}``  the DOI proxy's handle API for a shortDOI (``aliases``):
+                      ``{"responseCode": 1, "values": [{"type": "HS_ALIAS", ...}]}``,
+                      404 with ``{"responseCode": 100}`` for an unknown one.
 
 Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``latency:<s>``         answer after ``s`` seconds;
@@ -100,6 +103,18 @@ class Scenario:
         return cls(kind)
 
 
+def aliases_from_citations_tsv(text: str) -> dict[str, str]:
+    """shortDOI -> DOI, as Manubot expanded them: its ``citations.tsv`` (``input_id``
+    ``doi:10/abcd`` beside ``standard_id`` ``doi:10.x/y``)."""
+    rows = [row.split("\t") for row in text.splitlines()]
+    if not rows:
+        return {}
+    i, j = rows[0].index("input_id"), rows[0].index("standard_id")
+    return {row[i][4:].lower(): row[j][4:] for row in rows[1:]
+            if len(row) > max(i, j) and row[i].lower().startswith("doi:10/")
+            and row[j].lower().startswith("doi:10.")}
+
+
 def records_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """``{doi: item}`` for the CSL JSON items that have a DOI."""
     return {str(item["DOI"]): dict(item) for item in items if item.get("DOI")}
@@ -128,8 +143,10 @@ class FakeRegistrar:
         latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.records = {doi.lower(): dict(item) for doi, item in records.items()}
+        self.aliases = {short.lower(): doi for short, doi in (aliases or {}).items()}
         self.scenarios = {
             doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
         }
@@ -276,9 +293,12 @@ def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> l
 
 
 def _route(path: str) -> tuple[str | None, str | None]:
-    """(route, doi) for a request path: route is "works", "cn", "cn-redirect" or None."""
+    """(route, doi) for a request path: route is "works", "cn", "cn-redirect", "handle" or None."""
     if path.rstrip("/") == "/works":
         return "search", None
+    if path.startswith("/api/handles/"):
+        handle = unquote(path[len("/api/handles/"):]).lower()
+        return ("handle", handle) if handle.startswith("10/") else (None, None)
     for prefix, route in (("/works/", "works"), ("/doi/", "cn"), ("/", "cn-redirect")):
         if path.startswith(prefix):
             doi = unquote(path[len(prefix) :])
@@ -392,6 +412,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "label": "Retraction",
             }
             record = {**record, "updates": [*record.get("updates", []), notice]}
+        if route == "handle":
+            target = fake.aliases.get(doi)
+            if target is None:
+                return self._send(404, json.dumps({"responseCode": 100, "handle": doi}),
+                                  "application/json;charset=utf-8")
+            value = {"index": 1, "type": "HS_ALIAS", "data": {"format": "string", "value": target},
+                     "ttl": 86400, "timestamp": "2018-02-13T00:00:00Z"}
+            body = json.dumps({"responseCode": 1, "handle": doi, "values": [value]})
+            return self._send(200, body, "application/json;charset=utf-8")
         if record is None:
             return self._not_found()
 

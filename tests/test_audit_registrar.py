@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, need_shared
-from tests.fake_registrar import FakeRegistrar, records_from_csl
+from tests.fake_registrar import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
 
 CORPUS = ("corpora", "meta-review")
 
@@ -27,6 +27,12 @@ def meta_review() -> tuple[Path, dict[str, dict[str, Any]]]:
     base = need_shared(*CORPUS)
     items = json.loads((base / "output" / "references.json").read_text())
     return base, records_from_csl(items)
+
+
+def corpus_aliases() -> dict[str, str]:
+    """The shortDOIs the meta-review cites, with the DOIs Manubot expanded them to."""
+    base = need_shared(*CORPUS)
+    return aliases_from_citations_tsv((base / "output" / "citations.tsv").read_text("utf-8"))
 
 
 def valid_dois(records: dict[str, dict[str, Any]]) -> list[str]:
@@ -58,13 +64,15 @@ def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> Non
     retracted = "10.7554/elife.16800"
     assert retracted in records
     lock = tmp_path / "lock.json"
-    with FakeRegistrar(records, scenarios={retracted: "retracted"}) as server:
+    with FakeRegistrar(records, scenarios={retracted: "retracted"},
+                       aliases=corpus_aliases()) as server:
         online = run_audit([*meta_review_args(base, lock), "--refresh"], server)
         fetched = {path for path, _ in server.requests}
     assert online.returncode == 1, online.stderr  # the retraction is an error
     report = json.loads(online.stdout)
     codes = {(f["code"], f["key"]) for f in report["findings"]}
     assert ("retracted", "doi:10.7554/eLife.16800") in codes
+    assert ("doi-short", "doi:10/gddkhn") in codes  # its cited shortDOI, expanded and checked
     assert not [f for f in report["findings"] if f["code"] == "undefined-citation"]
     assert not [f for f in report["findings"] if f["code"] == "metadata-mismatch"
                 and f["severity"] == "error"]
@@ -118,6 +126,38 @@ def test_faults_end_as_documented_and_lock_nothing(tmp_path: Path, scenario: str
     assert proc.returncode == (1 if code == "doi-not-found" else 0)
     assert attempts <= 8  # retries are bounded
     assert set(json.loads(lock.read_text())["records"]) == {good}
+
+
+def test_short_dois_are_expanded_online_checked_as_their_doi_and_locked(tmp_path: Path) -> None:
+    _, records = meta_review()
+    (short, full), = corpus_aliases().items()
+    other = next(d for d in valid_dois(records) if d != full.lower())
+    items = [{**records[full.lower()], "id": "w0", "DOI": f"https://doi.org/{short.upper()}"},
+             {**records[other], "id": "w1", "DOI": "10/zzzz9"}]
+    (tmp_path / "refs.json").write_text(json.dumps(items))
+    md = tmp_path / "paper.md"
+    md.write_text(f"---\nbibliography: refs.json\n---\n\nOne [@w0], two [@w1], three [@doi:{short}].\n")
+    with FakeRegistrar(records, aliases={short: full}) as server:
+        online = run_audit([str(md), "--refresh", "--format", "json"], server)
+    assert "Traceback" not in online.stderr
+    found = {(f["key"], f["code"]): f for f in json.loads(online.stdout)["findings"]}
+    # a DOI field should carry the full DOI: a warning that names it; a citation key may be short
+    assert found[("w0", "doi-short")]["severity"] == "warning"
+    assert found[("w0", "doi-short")]["expected"] == full
+    assert found[(f"doi:{short}", "doi-short")]["severity"] == "info"
+    assert found[("w1", "doi-not-found")]["severity"] == "error"
+    # checked as the full DOI: the record agrees, so nothing else about w0
+    assert [code for key, code in found if key == "w0"] == ["doi-short"]
+    assert online.returncode == 1  # the unknown shortDOI
+    locked = json.loads((tmp_path / "references.lock.json").read_text())
+    assert set(locked["records"]) == {full.lower()}
+    assert locked["aliases"][short]["doi"] == full
+    # offline, from the lock: the same verdicts; the unknown one was not locked
+    offline = run_audit([str(md), "--format", "json"])
+    again = {(f["key"], f["code"]): f for f in json.loads(offline.stdout)["findings"]}
+    assert again[("w0", "doi-short")] == found[("w0", "doi-short")]
+    assert again[(f"doi:{short}", "doi-short")] == found[(f"doi:{short}", "doi-short")]
+    assert "--refresh" in again[("w1", "unverified")]["message"]
 
 
 def test_rate_limited_registrar_recovers(tmp_path: Path) -> None:

@@ -518,3 +518,17 @@ def test_citations_in_code_are_not_citations(tmp_path: Path, capsys: pytest.Capt
     assert by_code(report, "undefined-citation") == []
     assert keys_of(report, "uncited-reference") == ["a", "b", "c", "d", "e"]
     assert code == 0
+
+
+@pytest.mark.parametrize(("lock", "words"), [
+    ('{"lock-version": 1, "records": {}, "aliases": []}', "'aliases'"),
+    ('{"lock-version": 1, "records": {}, "aliases": {"10/abcd": "10.1000/x"}}', "'aliases'"),
+    ('{"lock-version": 1, "records": {}, "aliases": {"10/abcd": {"fetched": "2026"}}}', "'doi'"),
+    ('{"lock-version": 1}', "'records'"),
+    ('{"lock-version": 2, "records": {}}', "lock-version 2"),
+], ids=["aliases-list", "alias-string", "alias-without-doi", "no-records", "version"])
+def test_a_malformed_lock_is_one_line_error(tmp_path: Path, lock: str, words: str) -> None:
+    md = project(tmp_path, "Text.")
+    (tmp_path / "references.lock.json").write_text(lock)
+    err = assert_input_error(audit_cli(md, cwd=tmp_path), f"{tmp_path / 'references.lock.json'}:1")
+    assert words in err

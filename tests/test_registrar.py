@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_registrar import RETRACTION_NOTICE, FakeRegistrar, records_from_csl
+from fake_registrar import (
+    RETRACTION_NOTICE,
+    FakeRegistrar,
+    aliases_from_citations_tsv,
+    records_from_csl,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -299,6 +304,21 @@ def test_unknown_doi_is_not_found(fake: FakeRegistrar) -> None:
     outcome = client_for(fake).fetch("10.9999/no-such-work")
     assert outcome.status == "not-found"
     assert outcome.source_url == f"{fake.url}/10.9999/no-such-work"
+
+
+def test_short_dois_expand_through_the_doi_proxy_handle_api(records: dict[str, dict[str, Any]]) -> None:
+    """Real data: the shortDOI the meta-review cites, as Manubot expanded it."""
+    aliases = aliases_from_citations_tsv((REFERENCES.parent / "citations.tsv").read_text("utf-8"))
+    short, full = next(iter(aliases.items()))
+    with FakeRegistrar(records, aliases=aliases, scenarios={"10/broken": "500"}) as server:
+        got = client_for(server).expand_short_dois(
+            [f"doi:{short.upper()}", "10/zzzz9", "10/broken"])
+        asked = [path for path, _ in server.requests]
+    ok = got[f"doi:{short.upper()}"]
+    assert (ok.status, ok.doi) == ("ok", full)  # keyed as given; asked in lower case
+    assert f"/api/handles/{short}?type=HS_ALIAS" in asked
+    assert got["10/zzzz9"].status == "not-found" and got["10/zzzz9"].doi is None
+    assert got["10/broken"].status == "unverified" and "500" in (got["10/broken"].reason or "")
 
 
 def test_crossref_404_falls_back_to_doi_org(
