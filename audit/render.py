@@ -605,13 +605,17 @@ def check_zip_dates(path: Path, epoch: int) -> None:
     tmp.replace(path)
 
 
-def tool_identities() -> list[str]:
-    """pandoc and the typst compiler library, identified without starting or importing them."""
+def _typst_folders() -> list[Path]:
+    """Where the typst package is installed, found without importing it."""
     import importlib.util
 
     spec = importlib.util.find_spec("typst")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    libraries = sorted(p for folder in folders for p in Path(folder).glob("_typst*"))
+    return [Path(f) for f in spec.submodule_search_locations or []] if spec else []
+
+
+def tool_identities() -> list[str]:
+    """pandoc and the typst compiler library, identified without starting or importing them."""
+    libraries = sorted(p for folder in _typst_folders() for p in folder.glob("_typst*"))
     return [pandoc.pandoc_identity(), *map(pandoc.file_identity, libraries)]
 
 
@@ -724,11 +728,7 @@ class _Job(threading.Thread):
 def typst_version() -> str:
     """The typst package's version, from its installed metadata when that is unambiguous:
     importing it loads an 84 MB compiler library, which HTML, JATS and DOCX do not need."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("typst")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    found = [d for f in folders for d in Path(f).parent.glob("typst-*.dist-info")]
+    found = [d for folder in _typst_folders() for d in folder.parent.glob("typst-*.dist-info")]
     if len(found) == 1:
         return found[0].name.removeprefix("typst-").removesuffix(".dist-info")
     import typst

