@@ -40,7 +40,7 @@ class Work:
     doi_problem: str | None = None
     doi_changed: bool = False
     raw_doi: str | None = None
-    short_doi: bool = False
+    short_doi: str | None = None  # the shortDOI it gives (``10/abcd``, lower case), if any
     # online, what doi.org said of a shortDOI: "ok" (``doi`` is then the full DOI it stands
     # for), "not-found" or "unverified", with the reason for the last two
     short_status: str | None = None
@@ -75,14 +75,14 @@ class Inputs:
 
 # --- building the works ------------------------------------------------------
 
-_SHORT_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?10/[a-z0-9]+$", re.I)
+_SHORT_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10/[a-z0-9]+)$", re.I)
 
 
 def _doi_fields(work: Work, raw: str | None) -> Work:
     if raw:
         work.raw_doi = str(raw)
-        if _SHORT_DOI.match(work.raw_doi.strip()):
-            work.short_doi = True  # a shortDOI (10/abcd): an alias that only doi.org expands
+        if short := _SHORT_DOI.match(work.raw_doi.strip()):
+            work.short_doi = short.group(1).lower()  # an alias that only doi.org expands
             return work
         result = normalize_doi(str(raw))
         work.doi, work.doi_problem, work.doi_changed = result.doi, result.problem, result.changed
@@ -180,23 +180,14 @@ def check_citations(inputs: Inputs) -> list[Finding]:
 
 # --- identifiers ----------------------------------------------------------------
 
-def short_doi(work: Work) -> str | None:
-    """The shortDOI a work gives (``10/abcd``, lower case), if it gives one."""
-    if not work.short_doi or not work.raw_doi:
-        return None
-    return re.sub(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)", "", work.raw_doi.strip(),
-                  flags=re.I).lower()
-
-
 def expand_short_dois(works: Iterable[Work], outcomes: dict[str, tuple[str, str | None, str | None]]
                       ) -> None:
     """Apply what doi.org said of each shortDOI, ``{short: (status, full DOI, reason)}``:
     a work whose shortDOI stands for a DOI is then checked against that DOI."""
     for work in works:
-        short = short_doi(work)
-        if short is None or short not in outcomes:
+        if work.short_doi is None or work.short_doi not in outcomes:
             continue
-        work.short_status, target, work.short_reason = outcomes[short]
+        work.short_status, target, work.short_reason = outcomes[work.short_doi]
         if work.short_status == "ok" and target:
             work.doi = target
 

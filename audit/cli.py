@@ -363,15 +363,15 @@ def search(works: list[checks.Work], client: RegistrarClient) -> list[Finding]:
 
 def locked_aliases(works: list[checks.Work], lockfile: lock.Lock) -> None:
     """The works' shortDOIs that the lock knows, expanded as locked."""
-    checks.expand_short_dois(works, {s: ("ok", a, None) for w in works
-                                     if (s := checks.short_doi(w)) and (a := lockfile.alias(s))})
+    checks.expand_short_dois(works, {w.short_doi: ("ok", a, None) for w in works
+                                     if w.short_doi and (a := lockfile.alias(w.short_doi))})
 
 
 def expand_short_dois(works: list[checks.Work], client: RegistrarClient
                       ) -> dict[str, dict[str, Any]]:
     """Online: the full DOIs the works' shortDOIs not yet locked stand for (doi.org's
     handle API); what expanded, as lock aliases."""
-    shorts = [short for w in works if (short := checks.short_doi(w)) and w.short_status is None]
+    shorts = [w.short_doi for w in works if w.short_doi and w.short_status is None]
     if not shorts:
         return {}
     outcomes = client.expand_short_dois(shorts)
@@ -462,9 +462,7 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         refresh.confirm(dois)
         failures = refresh.finish()
         if aliases:  # after the records: an alias is locked with what it stands for
-            merged = lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases)
-            lockfile.records, lockfile.aliases, lockfile.stamp = (merged.records, merged.aliases,
-                                                                  merged.stamp)
+            lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases)
     if early is not None and early.resolutions is not None:
         # offline, the bibliography's DOIs were looked up in the lock beside: only the rest now
         rest = [d for d in dois if d not in early.resolutions]

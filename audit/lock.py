@@ -185,6 +185,7 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
 
     The file is re-read unless ``known`` is what this process last wrote to it
     (same modification time and size): another refresh may have added records.
+    ``known`` is then brought up to date with what was written.
     """
     with locked(path):
         if known is not None and known.stamp is not None and known.stamp == _stamp(path):
@@ -197,6 +198,8 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
             current.aliases[short.lower()] = alias
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
+        if known is not None and current is not known:
+            known.records, known.aliases, known.stamp = current.records, current.aliases, current.stamp
         return current
 
 
@@ -233,9 +236,7 @@ class Writer:
         with self._mutex:
             batch, self._pending = self._pending, {}
         if batch:
-            merged = merge(self.lockfile.path, batch, known=self.lockfile)
-            self.lockfile.records, self.lockfile.stamp = merged.records, merged.stamp
-            self.lockfile.aliases = merged.aliases
+            merge(self.lockfile.path, batch, known=self.lockfile)
 
     def _run(self) -> None:
         wait = self.interval

@@ -554,10 +554,12 @@ class RegistrarClient:
         run.add(dois)
         return await run.finish()
 
-    def _session(self) -> httpx.AsyncClient:
+    def _session(self, mailto: bool = True) -> httpx.AsyncClient:
+        """The HTTP client of a run; ``mailto``: Crossref's polite-pool parameter on every
+        request (the User-Agent carries the address either way)."""
         return httpx.AsyncClient(
             headers={"User-Agent": self.user_agent},
-            params={"mailto": self.mailto} if self.mailto else None,
+            params={"mailto": self.mailto} if self.mailto and mailto else None,
             timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=self.max_concurrency),
             follow_redirects=True,
@@ -587,12 +589,7 @@ class RegistrarClient:
                 return SearchOutcome(query, "unverified", reason=problem)
             return SearchOutcome(query, "ok", tuple(records))
 
-        async with httpx.AsyncClient(
-            headers={"User-Agent": self.user_agent},
-            params={"mailto": self.mailto} if self.mailto else None,
-            timeout=httpx.Timeout(self.timeout), follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-        ) as client:
+        async with self._session() as client:
             return list(await asyncio.gather(*(one(client, q) for q in queries)))
 
     def expand_short_dois(self, shorts: Iterable[str]) -> dict[str, ShortDOIOutcome]:
@@ -622,10 +619,7 @@ class RegistrarClient:
             return ShortDOIOutcome(short, status, doi=target, source_url=url,
                                    reason=f"{problem} ({url})" if problem else None)
 
-        async with httpx.AsyncClient(
-            headers={"User-Agent": self.user_agent}, timeout=httpx.Timeout(self.timeout),
-            follow_redirects=True, max_redirects=MAX_REDIRECTS,
-        ) as client:
+        async with self._session(mailto=False) as client:  # the handle API takes no mailto
             outcomes = await asyncio.gather(*(one(client, s) for s in shorts))
         return {o.short: o for o in outcomes}
 
