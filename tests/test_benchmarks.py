@@ -37,3 +37,33 @@ def test_a_quick_benchmark_run_measures_every_target(tmp_path: Path) -> None:
     # the refresh fetched and locked every DOI from the fake registrar
     assert "records locked [30]" in text
     assert re.search(r"^\| refresh of 30 DOIs ≥ 90% of 50/s, end to end \| \d+\.\d/s", text, re.M)
+
+
+STAND_IN_NOX = """
+import subprocess, sys
+args = sys.argv[sys.argv.index("--") + 1:]
+raise SystemExit(subprocess.call([sys.executable, "-m", "audit.render", *args]))
+"""
+
+
+def test_the_whole_build_is_measured_against_every_replayed_step(tmp_path: Path) -> None:
+    """bench_full: the build, the same through a nox stand-in, and the floor, in one round."""
+    from benchmarks import generate, run
+
+    root = tmp_path / "S"
+    generate.generate("S", root)
+    stand_in = tmp_path / "nox.py"
+    stand_in.write_text(STAND_IN_NOX)
+    full = run.bench_full(root, run.Plan(runs=1, timeout=120), [sys.executable, str(stand_in)])
+    assert (full.product.n, full.via_nox.n, full.floor.n, full.critical.n) == (1, 1, 1, 1)
+    # the floor replays the AST and every output's steps, the critical path only the slowest output's
+    assert full.critical.median < full.floor.median
+    steps = run.manifest_steps(root)
+    assert set(steps) == {"ast", "html", "pdf", "jats", "docx"}
+    assert (tmp_path / "S-nox" / "output" / "manuscript.pdf").is_file()  # built through the stand-in
+    report = run.Report(run.parse_args(["--quick"]), run.Plan(runs=1, timeout=120))
+    report.full["S"] = full
+    text = "\n".join(report.render_full())
+    assert re.search(r"^\| S \| floor: every manifest step, one after another \| \d+\.\d\d \|.* \| 1\.00 \|$",
+                     text, re.M)
+    assert re.search(r"^\| S \| through nox: `nox -s build -- --force` \| \d+\.\d\d \|", text, re.M)
