@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -340,7 +340,15 @@ def nox_copy(root: Path, fresh: bool = False) -> Path:
     return copy
 
 
-def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> SizeBuild:
+def nox_build(nox: list[str], root: Path, *targets: str, timeout: float | None = None) -> Sample:
+    """``nox -s build -- --root COPY --force [TARGET]``: the build through nox, in :func:`nox_copy`."""
+    argv = [*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
+            "--root", str(nox_copy(root)), "--force", *targets]
+    return run(argv, cwd=ROOT, timeout=timeout)
+
+
+def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None,
+                  direct: bool = True) -> SizeBuild:
     """Per output: the product against the replayed manifest, interleaved round by round.
 
     In a round, each output's product (``--force``) and its floor run back to back,
@@ -351,32 +359,47 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
     of the ratios (an AST step under ``AST_EACH_BELOW`` seconds is replayed for each output
     instead, right beside its product). ``plan.runs`` rounds are timed, more (up to ``plan.extra_rounds``
     times as many) while they are cheap (:class:`Plan`); a first round that took
-    under ``2 × plan.warm_limit`` is an extra, untimed warm-up. With ``via_nox`` (the nox
-    command), the warm-up and the first ``plan.runs`` timed rounds also build each output
-    through ``nox -s build -- --force TARGET`` (in :func:`nox_copy` of the project).
+    under ``2 × plan.warm_limit`` is an extra, untimed warm-up.
+
+    The product is ``python -m audit.render`` (``direct``), or the same through
+    ``nox -s build -- --force TARGET`` (``via_nox``, the nox command, in :func:`nox_copy`
+    of the project, whose manifest the floor then replays), or both: then the build
+    through nox follows the direct one in the warm-up and the first ``plan.runs`` rounds.
     """
+    if not direct and via_nox is None:
+        raise ValueError("nothing to measure: neither direct nor through nox")
     result = SizeBuild(outputs={t: OutputResult() for t in TARGETS})
     got: list[tuple[Series, Sample]] = []
+    where = root if direct else nox_copy(root)  # the project whose manifest the floor replays
 
     def replay_ast() -> Sample:
-        ast = combine([s for st in manifest_steps(root)["ast"] if (s := replay(root, st))])
+        ast = combine([s for st in manifest_steps(where)["ast"] if (s := replay(where, st))])
         got.append((result.steps.setdefault("ast", Series()), ast))
         return ast
 
     def replay_own(target: str) -> list[Sample]:
         """The output's own steps, after the AST: floor parts, and the product's Python apart."""
         parts = []
-        for n, st in enumerate(manifest_steps(root)[target]):
-            sample = replay(root, st)
+        for n, st in enumerate(manifest_steps(where)[target]):
+            sample = replay(where, st)
             if sample is None:  # the product's own Python: overhead, not floor
                 t0 = time.perf_counter()
-                run([sys.executable, *st["argv"][1:]], cwd=root / st["cwd"])
+                run([sys.executable, *st["argv"][1:]], cwd=where / st["cwd"])
                 got.append((result.outputs[target].extra, Sample(time.perf_counter() - t0, 0)))
                 continue
             parts.append(sample)
             name = f"{target}:{st['argv'][0]}" + (f"#{n}" if n > 1 else "")
             got.append((result.steps.setdefault(name, Series()), sample))
         return parts
+
+    def build(target: str, series: Series, nox: list[str] | None) -> Sample:
+        try:
+            if nox:
+                return nox_build(nox, root, target, timeout=plan.timeout)
+            return product(root, target, timeout=plan.timeout, force=True)
+        except TimedOut as exc:
+            series.timed_out = exc.seconds
+            raise
 
     timed, extra_seconds, last_round = 0, 0.0, 0.0
     ast_each = False  # a quick AST step is replayed beside each output's product, not once a round
@@ -385,30 +408,28 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None) -> S
                                    or last_round > plan.cheap_round
                                    or extra_seconds + last_round > plan.cheap_rounds):
             break
-        with_nox = via_nox if timed < plan.runs else None
+        also_nox = via_nox if direct and timed < plan.runs else None  # after the direct build
         got.clear()
         started, nox_seconds = time.perf_counter(), 0.0
         ast: Sample | None = None
         for n_target, target in enumerate(TARGETS):
             out = result.outputs[target]
+            measured = out.product if direct else out.via_nox
             floor_first = round_no > 0 and (round_no + n_target) % 2 == 1
             if floor_first:
                 ast = replay_ast() if ast is None or ast_each else ast
                 parts = replay_own(target)
             try:
-                got.append((out.product, product(root, target, timeout=plan.timeout, force=True)))
-            except TimedOut as exc:
-                out.product.timed_out = exc.seconds
+                got.append((measured, build(target, measured, None if direct else via_nox)))
+                if not floor_first:
+                    ast = replay_ast() if ast is None or ast_each else ast
+                    parts = replay_own(target)
+                got.append((out.floor, combine([ast, *parts])))
+                if also_nox:
+                    got.append((out.via_nox, sample := build(target, out.via_nox, also_nox)))
+                    nox_seconds += sample.seconds
+            except TimedOut:
                 return result
-            if not floor_first:
-                ast = replay_ast() if ast is None or ast_each else ast
-                parts = replay_own(target)
-            got.append((out.floor, combine([ast, *parts])))
-            if with_nox:
-                argv = [*with_nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
-                        "--root", str(nox_copy(root)), "--force", target]
-                got.append((out.via_nox, sample := run(argv, cwd=ROOT, timeout=plan.timeout)))
-                nox_seconds += sample.seconds
         if round_no == 0:
             # under a second, the AST step is cheap to replay for each output: each floor is
             # then measured right beside its product, and one unlucky AST replay cannot tilt
@@ -451,6 +472,12 @@ def bench_nox_import(nox: list[str], plan: Plan) -> tuple[Series, Series] | None
             plan.measure(lambda: run([python, "-c", "pass"], cwd=ROOT)))
 
 
+@functools.cache
+def nox_ready(nox: tuple[str, ...]) -> None:
+    """Create or reuse the build session's venv with the project installed (not timed)."""
+    run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--help"], cwd=ROOT, timeout=1800)
+
+
 def bench_nox(root: Path, plan: Plan) -> Series | None:
     cmd = nox_command()
     if cmd is None:
@@ -483,8 +510,6 @@ def bench_full(root: Path, plan: Plan, nox: list[str]) -> FullBuild:
     outputs side by side on enough cores.
     """
     result = FullBuild()
-    through_nox = [*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
-                   "--root", str(nox_copy(root)), "--force"]
 
     def floor() -> tuple[Sample, Sample]:
         steps = manifest_steps(root)
@@ -496,7 +521,7 @@ def bench_full(root: Path, plan: Plan, nox: list[str]) -> FullBuild:
     def one_round(n: int) -> list[tuple[Series, Sample]]:
         thunks: list[Callable[[], list[tuple[Series, Sample]]]] = [
             lambda: [(result.product, product(root, timeout=plan.timeout, force=True))],
-            lambda: [(result.via_nox, run(through_nox, cwd=ROOT, timeout=plan.timeout))],
+            lambda: [(result.via_nox, nox_build(nox, root, timeout=plan.timeout))],
             lambda: list(zip((result.floor, result.critical), floor(), strict=True)),
         ]
         turn = n % len(thunks)
@@ -618,6 +643,8 @@ class Citeproc:
 
 
 def bench_citeproc(root: Path, plan: Plan) -> Citeproc:
+    if not (root / "output" / "manifest.json").is_file():  # not built directly yet (not timed)
+        product(root, timeout=plan.timeout)
     manifest = json.loads((root / "output" / "manifest.json").read_text("utf-8"))
     csl = str((root / manifest["style"]["file"]).resolve())
     md, out = "manuscript/review.md", root / "output" / ".bench"
@@ -825,8 +852,12 @@ class Report:
                 "",
                 "## Each output: product against the floor",
                 "",
-                "Product: `python -m audit.render --root P --force TARGET` (`--force`, so that the "
-                "output is really rebuilt: citation check, AST, that output, manifest, move into place). "
+                "Product: each output built on its own and really rebuilt (`--force`: citation check, "
+                "AST, that output, manifest, move into place), through nox as the issue asks, "
+                "`nox -s build -- --root P --force TARGET` (the session's venv reused and the project "
+                "installed; in a copy of the project, whose manifest the floor then replays: nox's venv "
+                "has its own pandoc and CSL paths), and at S also the command nox runs, "
+                "`python -m audit.render --root P --force TARGET`, in the same rounds. "
                 "Floor: the pandoc and typst command lines of `output/manifest.json` replayed directly, "
                 "each `argv` in its `cwd`: the AST step plus the output's own steps (typst through the "
                 "`typst` package as the product does, timing the compile call only, so neither "
@@ -838,77 +869,43 @@ class Report:
                 "each output's product and floor "
                 "back to back (taking turns at going first), so that the drifts of a shared machine "
                 "hit both alike; the ratio is the median over rounds of product ÷ floor (each pair "
-                "run back to back), the overhead the difference of the medians. nox's own start-up is "
-                f"measured apart (below), on top of the product. Target: product ≤ {OVERHEAD_TARGET:.2f} "
-                "× floor.",
+                "run back to back), the overhead the difference of the medians. "
+                f"Target: product ≤ {OVERHEAD_TARGET:.2f} × floor.",
                 "",
-                row(
-                    "size",
-                    "output",
-                    "product median",
-                    "min",
-                    "max",
-                    "n",
-                    "floor median",
-                    "min",
-                    "max",
-                    "n",
-                    "ratio",
-                    "overhead s",
-                    "peak MB product / floor",
-                    "target",
-                    "pass",
-                ),
-                row("---", "---", *["---:"] * 12, "---"),
+                row("size", "output", "built with", "product median", "min", "max", "n",
+                    "floor median", "min", "max", "n", "ratio", "overhead s",
+                    "peak MB product / floor", "target", "pass"),
+                row("---", "---", "---", *["---:"] * 12, "---"),
             ]
-            for size, b in self.builds.items():
-                for target, r in b.outputs.items():
-                    ratio = r.ratio
-                    over = r.product.median - r.floor.median
-                    lines.append(
-                        row(
-                            size,
-                            target,
-                            *cells(r.product),
-                            *cells(r.floor),
-                            "–"
-                            if r.product.skipped
-                            else (f"> {ratio:.1f}" if r.product.timed_out else f"{ratio:.2f}"),
-                            "–"
-                            if r.product.skipped
-                            else (f"> {over:.1f}" if r.product.timed_out else fmt_s(over)),
-                            f"{mb(r.product)} / {mb(r.floor)}",
-                            f"≤ {OVERHEAD_TARGET:.2f}",
-                            verdict(r.product.ok and ratio <= OVERHEAD_TARGET),
-                        )
-                    )
-            nox_rows = [(size, target, r) for size, b in self.builds.items()
-                        for target, r in b.outputs.items() if r.via_nox.samples]
-            if nox_rows:
+            for size, target, how, r, series in self.output_rows():
+                ratio = r.ratio_of(series)
+                over = series.median - r.floor.median if series.samples else float("nan")
+                lines.append(row(
+                    size, target, how, *cells(series), *cells(r.floor),
+                    "–" if series.skipped else (f"> {ratio:.1f}" if series.timed_out
+                                                else f"{ratio:.2f}"),
+                    "–" if series.skipped else (f"> {over:.1f}" if series.timed_out
+                                                else fmt_s(over)),
+                    f"{mb(series)} / {mb(r.floor)}",
+                    f"≤ {OVERHEAD_TARGET:.2f}",
+                    verdict(series.ok and ratio <= OVERHEAD_TARGET),
+                ))
+            direct_and_nox = [(size, target, r) for size, b in self.builds.items()
+                              for target, r in b.outputs.items()
+                              if r.via_nox.samples and r.product.samples]
+            if direct_and_nox:
+                own = ", ".join(f"{size} {target} {fmt_s(r.via_nox.median - r.product.median)} s"
+                                for size, target, r in direct_and_nox)
                 lines += [
                     "",
-                    "### Through nox",
-                    "",
-                    "The same outputs built with `nox -s build -- --root P --force TARGET` (the session's "
-                    "venv reused, the project installed: nox's own start-up, its venv check and the "
-                    "product), in the same rounds, in a copy of the project (nox's venv has its own "
-                    "pandoc and CSL paths, so the two would otherwise undo each other's records). "
-                    "The ratio is the median over these rounds of through nox ÷ floor. nox's own "
-                    "start-up comes before any of the project's code runs, and at S it is more than "
-                    "the 10% of a 0.5 s floor that the target allows"
+                    "nox's own share (through nox minus the command nox runs, medians): " + own + ". "
+                    "It comes before any of the project's code runs"
                     + (f" (`python -c 'import nox'` alone: {fmt_s(self.nox_import.median)} s, "
                        f"against {fmt_s(self.python_start.median)} s for `python -c pass`, medians "
                        f"of {self.nox_import.n})" if self.nox_import and self.python_start else "")
-                    + ". For the whole build through nox, see below.",
-                    "",
-                    row("size", "output", "through nox median", "min", "max", "n", "floor median",
-                        "ratio", "nox's own s"),
-                    row("---", "---", *["---:"] * 7),
+                    + ", and at S it is more than the 10% of a 0.5 s floor that the target allows. "
+                    "For the whole build through nox, see below.",
                 ]
-                for size, target, r in nox_rows:
-                    lines.append(row(size, target, *cells(r.via_nox), fmt_s(r.floor.median),
-                                     f"{r.ratio_of(r.via_nox):.2f}",
-                                     fmt_s(r.via_nox.median - r.product.median)))
             lines += self.render_full()
             lines += [
                 "",
@@ -1000,30 +997,23 @@ class Report:
             lines += ["", "## Measurements that failed", "", *(f"- {e}" for e in self.errors)]
         return "\n".join(lines) + "\n"
 
+    def output_rows(self) -> Iterator[tuple[str, str, str, OutputResult, Series]]:
+        """(size, output, how it was built, its result, the series) for each way measured."""
+        for size, b in self.builds.items():
+            for target, r in b.outputs.items():
+                for how, series in (("nox -s build", r.via_nox), ("python -m audit.render", r.product)):
+                    if series.samples or series.timed_out is not None or series.skipped:
+                        yield size, target, how, r, series
+
     def summary(self) -> list[str]:
         """One line per target of the issue: what was measured and whether it passes."""
         rows: list[tuple[str, str, bool]] = []
-        for size, b in self.builds.items():
-            for target, r in b.outputs.items():
-                ratio = r.ratio
-                shown = (
-                    "not run"
-                    if r.product.skipped
-                    else (f"> {ratio:.1f}×" if r.product.timed_out else f"{ratio:.2f}×")
-                )
-                rows.append(
-                    (
-                        f"{size} {target}: product ≤ 1.10 × floor",
-                        shown,
-                        r.product.ok and ratio <= OVERHEAD_TARGET,
-                    )
-                )
-        for size, b in self.builds.items():
-            for target, r in b.outputs.items():
-                if r.via_nox.samples:
-                    ratio = r.ratio_of(r.via_nox)
-                    rows.append((f"{size} {target} through nox: ≤ 1.10 × floor", f"{ratio:.2f}×",
-                                 r.via_nox.ok and ratio <= OVERHEAD_TARGET))
+        for size, target, how, r, series in self.output_rows():
+            ratio = r.ratio_of(series)
+            shown = ("not run" if series.skipped
+                     else (f"> {ratio:.1f}×" if series.timed_out else f"{ratio:.2f}×"))
+            rows.append((f"{size} {target} ({how}): product ≤ 1.10 × floor", shown,
+                         series.ok and ratio <= OVERHEAD_TARGET))
         for size, st in self.nothing.items():
             rows.append(
                 (
@@ -1329,14 +1319,16 @@ def main(argv: list[str] | None = None) -> int:
         rep.projects[size] = generate.generate(size, args.work / size)
     for size in args.sizes:
         root = args.work / size
-        if "outputs" in args.only or "citeproc" in args.only:
-            nox = nox_command() if size == "S" and "nox" in args.only else None
-            if nox:  # create or reuse the build session's venv before timing (not timed)
-                run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
-                     "--root", str(nox_copy(root, fresh=True)), "--force"], cwd=ROOT, timeout=1800)
+        if "outputs" in args.only:
+            nox = nox_command() if "nox" in args.only else None
+            if nox:  # create or reuse the build session's venv (not timed), and a fresh copy
+                nox_ready(tuple(nox))
+                nox_copy(root, fresh=True)
+            direct = nox is None or size == "S"  # at S also the command nox runs, to show nox's share
             if b := stage(
-                f"{size}: each output, product against floor",
-                lambda r=root, n=nox: bench_outputs(r, plan, via_nox=n),
+                f"{size}: each output, product against floor"
+                + (" (through nox)" if nox else "") + (" (directly)" if direct else ""),
+                lambda r=root, n=nox, d=direct: bench_outputs(r, plan, via_nox=n, direct=d),
             ):
                 rep.builds[size] = b
             rep.load.append(loadavg())

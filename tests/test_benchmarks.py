@@ -28,7 +28,8 @@ def test_a_quick_benchmark_run_measures_every_target(tmp_path: Path) -> None:
     text = results.read_text()
     # one verdict per output, each a measured ratio
     for target in ("html", "pdf", "jats", "docx"):
-        assert re.search(rf"^\| S {target}: product ≤ 1\.10 × floor \| \d+\.\d\d× \| ", text, re.M), target
+        assert re.search(rf"^\| S {target} \(python -m audit\.render\): product ≤ 1\.10 × floor "
+                         r"\| \d+\.\d\d× \| ", text, re.M), target
     # the floor is the manifest's own commands, pandoc and typst among them
     for step in ("ast", "html:pandoc", "pdf:pandoc", "pdf:typst", "jats:pandoc", "docx:pandoc"):
         assert re.search(rf"^\| S \| {re.escape(step)} \| \d+\.\d\d \|", text, re.M), step
@@ -67,3 +68,27 @@ def test_the_whole_build_is_measured_against_every_replayed_step(tmp_path: Path)
     assert re.search(r"^\| S \| floor: every manifest step, one after another \| \d+\.\d\d \|.* \| 1\.00 \|$",
                      text, re.M)
     assert re.search(r"^\| S \| through nox: `nox -s build -- --force` \| \d+\.\d\d \|", text, re.M)
+
+
+def test_each_output_through_nox_is_measured_against_the_copy_it_built(tmp_path: Path) -> None:
+    """bench_outputs through a nox stand-in only (as at L and XL): the floor replays the
+    manifest of the copy nox built in, and each output gets its verdict row."""
+    from benchmarks import generate, run
+
+    root = tmp_path / "S"
+    generate.generate("S", root)
+    stand_in = tmp_path / "nox.py"
+    stand_in.write_text(STAND_IN_NOX)
+    plan = run.Plan(runs=1, timeout=120, extra_rounds=1)
+    build = run.bench_outputs(root, plan, via_nox=[sys.executable, str(stand_in)], direct=False)
+    assert not (root / "output").exists()  # nothing was built in the project itself
+    assert set(run.manifest_steps(tmp_path / "S-nox")) == {"ast", "html", "pdf", "jats", "docx"}
+    for target, r in build.outputs.items():
+        assert (r.product.n, r.via_nox.n, r.floor.n) == (0, 1, 1), target
+    report = run.Report(run.parse_args(["--quick"]), plan)
+    report.builds["S"] = build
+    text = "\n".join(report.summary())
+    for target in ("html", "pdf", "jats", "docx"):
+        assert re.search(rf"^\| S {target} \(nox -s build\): product ≤ 1\.10 × floor \| \d+\.\d\d× \| ",
+                         text, re.M), target
+    assert "python -m audit.render" not in text
