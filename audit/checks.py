@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from audit.bibliography import Entry
 from audit.compare import compare_works, normalize_text, title_similarity, year_of
 from audit.findings import Finding, Severity
-from audit.identifiers import normalize_doi, normalize_pmid, parse_citekey
+from audit.identifiers import normalize_doi, normalize_pmcid, normalize_pmid, parse_citekey
 from audit.manuscript import Manuscript
 from audit.reftext import PrintedReference
 
@@ -47,6 +47,7 @@ class Work:
     short_reason: str | None = None
     query: str | None = None  # the reference as printed, for a bibliographic search
     et_al: bool = False
+    pmid: str | None = None  # its PMID (bare digits), checked against PubMed
 
     def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
         return Finding(code=code, severity=severity, message=message, key=self.key,
@@ -91,10 +92,16 @@ def _doi_fields(work: Work, raw: str | None) -> Work:
     return work
 
 
+def _pmid_field(work: Work) -> Work:
+    work.pmid = normalize_pmid(str(work.item.get("PMID") or ""))
+    return work
+
+
 def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
     """The works of the bibliography entries (the first part of :func:`works_from`)."""
-    return [_doi_fields(Work(entry.key, entry.item, entry.file, entry.line, "bibliography"),
-                        entry.item.get("DOI")) for entry in entries]
+    return [_pmid_field(_doi_fields(Work(entry.key, entry.item, entry.file, entry.line,
+                                         "bibliography"), entry.item.get("DOI")))
+            for entry in entries]
 
 
 def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[Work]:
@@ -116,12 +123,16 @@ def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[W
                 seen.add(key)
                 work = Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey")
                 works.append(_doi_fields(work, key.split(":", 1)[1]))
+            elif parsed.scheme == "pmid" and parsed.problem is None:
+                seen.add(key)
+                works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
+                                  pmid=parsed.identifier))
     for ref in inputs.printed:
         item = ref.item
         if ref.et_al:  # as printed: compare.py reads a literal "et al." as a truncated list
             item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
-        works.append(_doi_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
-                                      et_al=ref.et_al, query=ref.raw), item.get("DOI")))
+        works.append(_pmid_field(_doi_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
+                                                  et_al=ref.et_al, query=ref.raw), item.get("DOI"))))
     return works
 
 
@@ -360,15 +371,99 @@ def check_registrar(works: Iterable[Work], resolutions: dict[str, Resolution]) -
     return findings
 
 
-def compare(work: Work, record: dict[str, Any]) -> list[Finding]:
+def compare(work: Work, record: dict[str, Any], source: str | None = None) -> list[Finding]:
+    """metadata-mismatch, one per field that differs; ``source`` names a record that is not
+    the DOI registrar's (in the message)."""
     findings = []
+    said = f"{source}: " if source else ""
     for diff in compare_works(work.item, record):
         severity = Severity.ERROR if diff.grade == "error" else Severity.WARNING
         findings.append(work.finding(
             "metadata-mismatch", severity,
-            f"{diff.field}: {diff.detail}", field=diff.field,
+            f"{said}{diff.field}: {diff.detail}", field=diff.field,
             expected=diff.expected, found=diff.found))
     return findings
+
+
+# --- against PubMed ---------------------------------------------------------------
+
+def check_pubmed(works: Iterable[Work], resolutions: dict[str, Resolution],
+                 dois: dict[str, Resolution], earlier: Iterable[Finding] = ()) -> list[Finding]:
+    """The works' PMIDs against PubMed's records (``resolutions``, by PMID).
+
+    pmid-not-found, unverified, pmid-doi-mismatch and pmcid-mismatch; and where the entry's
+    DOI does not already establish the work (no DOI, PubMed lists none, or the DOI has no
+    registrar record in ``dois``), metadata-mismatch against PubMed's record and
+    doi-suggested. A finding of a code, key and field already among ``earlier`` (a field
+    that differs from the DOI's record too) is not made twice.
+    """
+    said = {(f.code, f.key, f.field) for f in earlier}
+    findings: list[Finding] = []
+    for work in works:
+        res = resolutions.get(work.pmid) if work.pmid else None
+        if res is not None:
+            findings += [f for f in _against_pubmed(work, res, dois)
+                         if (f.code, f.key, f.field) not in said]
+    return findings
+
+
+def _against_pubmed(work: Work, res: Resolution, dois: dict[str, Resolution]) -> list[Finding]:
+    pmid = work.pmid
+    if res.status == "not-found":
+        return [work.finding("pmid-not-found", Severity.ERROR,
+                             f"PMID {pmid} is not in PubMed ({res.reason})", field="PMID", found=pmid)]
+    if res.status != "ok" or res.record is None:
+        return [work.finding("unverified", Severity.UNVERIFIED,
+                             f"PMID {pmid} could not be checked against PubMed: {res.reason}",
+                             field="PMID", found=pmid)]
+    if work.origin == "citekey":
+        return []  # the key's own metadata is PubMed's
+    record = res.record
+    listed = normalize_doi(str(record.get("DOI") or "")).doi
+    if work.doi and listed and work.doi != listed:
+        return [_pmid_doi_mismatch(work, record, listed)]
+    findings = _pmcid_mismatch(work, record)
+    doi_res = dois.get(work.doi) if work.doi else None
+    if listed and doi_res is not None and doi_res.status == "ok":
+        return findings  # one work: its DOI's record was compared with the entry
+    if listed and not work.raw_doi and work.origin == "bibliography":
+        findings.append(work.finding("doi-suggested", Severity.INFO,
+                                     f"PubMed lists DOI {listed} for PMID {pmid}: add the DOI",
+                                     field="DOI", expected=listed))
+    return findings + compare(work, record, source=f"PubMed (PMID {pmid})")
+
+
+def _described(record: dict[str, Any]) -> str:
+    """A record in a few words: 'title' (journal, year)."""
+    where = ", ".join(str(v) for v in (record.get("container-title-short")
+                                       or record.get("container-title"), year_of(record)) if v)
+    return shown(record.get("title") or "an untitled record") + (f" ({where})" if where else "")
+
+
+def _pmid_doi_mismatch(work: Work, record: dict[str, Any], listed: str) -> Finding:
+    return work.finding("pmid-doi-mismatch", Severity.ERROR,
+                        f"PMID {work.pmid} is {_described(record)} in PubMed, which gives it DOI "
+                        f"{listed}, not {work.doi}: the PMID and the DOI name different articles",
+                        field="DOI", expected=listed, found=work.doi)
+
+
+def _pmcid_mismatch(work: Work, record: dict[str, Any]) -> list[Finding]:
+    """A PMCID names one article: another one for the PMID is an error; none is a warning
+    (PubMed may not link the PMC copy yet, or the PMCID names another article)."""
+    written = work.item.get("PMCID")
+    pmcid = normalize_pmcid(str(written)) if written else None
+    listed = record.get("PMCID")
+    if pmcid is None or pmcid == listed:
+        return []
+    if listed:
+        return [work.finding("pmcid-mismatch", Severity.ERROR,
+                             f"PubMed links PMID {work.pmid} to {listed}, not {pmcid}: the PMCID "
+                             "names another article", field="PMCID", expected=str(listed),
+                             found=str(written))]
+    return [work.finding("pmcid-mismatch", Severity.WARNING,
+                         f"PubMed links PMID {work.pmid} to no PMC article, so {pmcid} cannot be "
+                         "confirmed (not linked yet, or another article's PMCID)",
+                         field="PMCID", found=str(written))]
 
 
 # --- printed references without a DOI ---------------------------------------------
@@ -472,13 +567,17 @@ def needs_search(work: Work) -> bool:
 
 def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolution],
                extra: Iterable[Finding] = (), registrar: list[Finding] | None = None,
-               duplicates: list[Finding] | None = None) -> list[Finding]:
+               duplicates: list[Finding] | None = None,
+               pubmed: dict[str, Resolution] | None = None) -> list[Finding]:
     """Every check, in report order. ``registrar`` and ``duplicates``: what
     :func:`check_registrar` (for ``works`` with ``resolutions``) and
-    :func:`check_duplicates` (for ``works``) find, when already found (beside the parse)."""
+    :func:`check_duplicates` (for ``works``) find, when already found (beside the parse);
+    ``pubmed``: PubMed's answers by PMID (:func:`check_pubmed`)."""
     if registrar is None:
         registrar = check_registrar(works, resolutions)
     if duplicates is None:
         duplicates = check_duplicates(works)
+    extra = list(extra)
+    against_pubmed = check_pubmed(works, pubmed or {}, resolutions, [*extra, *registrar])
     return [*check_citations(inputs), *check_identifiers(works), *duplicates,
-            *extra, *registrar]
+            *extra, *registrar, *against_pubmed]

@@ -13,6 +13,7 @@ import csv
 import gc
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --refresh, refetch records older than this (default 365)")
     p.add_argument("--crossref-url", help="Crossref REST API base (env AUDIT_CROSSREF_URL)")
     p.add_argument("--doi-url", help="doi.org base for content negotiation (env AUDIT_DOI_URL)")
+    p.add_argument("--pubmed-url", help="NCBI E-utilities base for PubMed (env AUDIT_PUBMED_URL)")
     p.add_argument("--mailto", help="contact e-mail for the registrar's polite pool (env AUDIT_MAILTO)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     p.add_argument("--format", choices=report.FORMATS, default="table", help="report format")
@@ -383,19 +385,55 @@ def expand_short_dois(works: list[checks.Work], client: RegistrarClient
 
 def resolve(dois: list[str], lockfile: lock.Lock, failures: dict[str, checks.Resolution],
             refreshed: bool) -> dict[str, checks.Resolution]:
+    """Each DOI's registrar answer: this run's failure, else the locked record, else unverified."""
+    return _resolve(dois, lockfile.get, failures, refreshed)
+
+
+def resolve_pubmed(pmids: list[str], lockfile: lock.Lock, failures: dict[str, checks.Resolution],
+                   refreshed: bool) -> dict[str, checks.Resolution]:
+    """Each PMID's PubMed answer, as :func:`resolve` gives each DOI's."""
+    return _resolve(pmids, lockfile.get_pmid, failures, refreshed)
+
+
+def _resolve(keys: list[str], locked: Callable[[str], lock.LockedRecord | None],
+             failures: dict[str, checks.Resolution], refreshed: bool) -> dict[str, checks.Resolution]:
     out: dict[str, checks.Resolution] = {}
-    for doi in dois:
-        entry = lockfile.get(doi)
-        if doi in failures:
-            out[doi] = failures[doi]
+    for key in keys:
+        entry = locked(key)
+        if key in failures:
+            out[key] = failures[key]
         elif entry is not None:
-            out[doi] = checks.Resolution("ok", record=entry.record,
+            out[key] = checks.Resolution("ok", record=entry.record,
                                          source=str(entry.provenance.get("source", "lock")))
         else:
             why = ("not in the metadata lock" if refreshed else
                    "not in the metadata lock (run with --refresh to fetch it)")
-            out[doi] = checks.Resolution("unverified", reason=why)
+            out[key] = checks.Resolution("unverified", reason=why)
     return out
+
+
+def fetch_pubmed(pmids: list[str], lockfile: lock.Lock, args: argparse.Namespace,
+                 registrar: RegistrarClient) -> tuple[dict[str, lock.LockedRecord],
+                                                      dict[str, checks.Resolution]]:
+    """Online: PubMed's records for the PMIDs missing from the lock or stale, as lock
+    entries, and what could not be had (a PMID PubMed does not know among it)."""
+    todo = [p for p in pmids if not lockfile.is_fresh_pmid(p, timedelta(days=args.max_age))]
+    if not todo:
+        return {}, {}
+    from audit.pubmed import PubMedClient
+
+    client = PubMedClient.from_env(registrar, url=args.pubmed_url)
+    records: dict[str, lock.LockedRecord] = {}
+    failures: dict[str, checks.Resolution] = {}
+    for pmid, outcome in client.fetch_many(todo).items():
+        if outcome.status == "ok" and outcome.record is not None:
+            records[pmid] = lock.LockedRecord(
+                record=outcome.record, fetched=outcome.fetched or lock.now_iso(),
+                provenance={"source": "pubmed", "url": outcome.source_url})
+        else:
+            failures[pmid] = checks.Resolution(outcome.status, reason=outcome.reason,
+                                               source=outcome.source_url)
+    return records, failures
 
 
 def run(args: argparse.Namespace) -> int:
@@ -455,14 +493,19 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         extra += search(works, beside.client())
     extra += checks.unmatched_printed(works)
     dois = list(dict.fromkeys(w.doi for w in works if w.doi))
+    pmids = list(dict.fromkeys(w.pmid for w in works if w.pmid))
     failures: dict[str, checks.Resolution] = {}
+    pubmed_failures: dict[str, checks.Resolution] = {}
     if args.refresh:
         refresh = beside.refresh or Refresh(lockfile, args, beside.client())
         refresh.add(dois)
         refresh.confirm(dois)
+        # PubMed is asked while the DOIs are fetched in the background
+        pubmed_records, pubmed_failures = fetch_pubmed(pmids, lockfile, args, beside.client())
         failures = refresh.finish()
-        if aliases:  # after the records: an alias is locked with what it stands for
-            lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases)
+        if aliases or pubmed_records:  # after the records: an alias is locked with what it stands for
+            lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases, pubmed=pubmed_records)
+    pubmed = resolve_pubmed(pmids, lockfile, pubmed_failures, args.refresh)
     if early is not None and early.resolutions is not None:
         # offline, the bibliography's DOIs were looked up in the lock beside: only the rest now
         rest = [d for d in dois if d not in early.resolutions]
@@ -487,7 +530,7 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
             extra += outputs.check_html(args.html, n_cited)
         if args.jats:
             extra += outputs.check_jats(args.jats, n_cited)
-    findings = checks.run_checks(inputs, works, resolutions, extra, registrar, duplicates)
+    findings = checks.run_checks(inputs, works, resolutions, extra, registrar, duplicates, pubmed)
 
     supp_path = args.suppressions or first.parent / suppressions.DEFAULT_FILENAME
     rules = suppressions.load_suppressions(supp_path, required=args.suppressions is not None)
@@ -504,8 +547,7 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
         inputs=[str(p) for p in [*args.files, *([args.reference_text] if args.reference_text else [])]],
         suppressed=suppressed,
         references={k: w.item for k, w in by_key.items()},
-        registered={k: r.record for k, w in by_key.items()
-                    if w.doi and (r := resolutions.get(w.doi)) and r.record},
+        registered=registered_records(works, resolutions, pubmed),
         style_path=style_path,
         fail_on=Severity(args.fail_on) if args.fail_on != "never" else Severity.ERROR,
         n_references=len(inputs.entries) or len(inputs.printed),
@@ -518,6 +560,19 @@ def audit(args: argparse.Namespace, beside: Beside, first: Path) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return exit_code(kept, args.fail_on)
+
+
+def registered_records(works: list[checks.Work], dois: dict[str, checks.Resolution],
+                       pmids: dict[str, checks.Resolution]) -> dict[str, dict[str, Any]]:
+    """Each key's record as registered, for the side-by-side view: its DOI's, else PubMed's."""
+    registered: dict[str, dict[str, Any]] = {}
+    for work in works:
+        for res in (dois.get(work.doi) if work.doi else None,
+                    pmids.get(work.pmid) if work.pmid else None):
+            if res is not None and res.record:
+                registered[work.key] = res.record
+                break
+    return registered
 
 
 def exit_code(findings: list[Finding], fail_on: str) -> int:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from audit.identifiers import normalize_pmid
 from audit.manuscript import InputError
 
 LOCK_VERSION = 1
@@ -47,12 +48,14 @@ class LockedRecord:
 
 @dataclass
 class Lock:
-    """The lockfile's content: records keyed by lower-case DOI, and the shortDOIs
-    (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``."""
+    """The lockfile's content: records keyed by lower-case DOI, the shortDOIs
+    (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``, and
+    PubMed's records keyed by PMID (``pubmed``, each as a registrar record is locked)."""
 
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pubmed: dict[str, LockedRecord] = field(default_factory=dict)
     stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
     # each record's text in the file, kept with the record it was made from (see ``dumps``)
     _texts: dict[str, tuple[LockedRecord, str]] = field(default_factory=dict, compare=False,
@@ -78,15 +81,14 @@ class Lock:
         for doi, entry in data["records"].items():
             if not isinstance(entry, dict) or not isinstance(entry.get("record"), dict):
                 raise InputError(f"lock entry for {doi} has no 'record'", file=path)
-            records[doi.lower()] = LockedRecord(record=entry["record"],
-                                                fetched=str(entry.get("fetched", "")),
-                                                provenance=dict(entry.get("provenance", {})))
+            records[doi.lower()] = _locked(entry)
         aliases = data.get("aliases", {})
         if not isinstance(aliases, dict) or not all(
                 isinstance(a, dict) and isinstance(a.get("doi"), str) for a in aliases.values()):
             raise InputError("the metadata lock's 'aliases' must map each shortDOI to "
                              "an object with its 'doi'", file=path, line=1)
-        return cls(path, records, {k.lower(): v for k, v in aliases.items()}, stamp=_stamp(path))
+        return cls(path, records, {k.lower(): v for k, v in aliases.items()},
+                   _pubmed_section(data.get("pubmed", {}), path), stamp=_stamp(path))
 
     def alias(self, short: str) -> str | None:
         """The full DOI a shortDOI stands for, as locked."""
@@ -96,14 +98,15 @@ class Lock:
     def get(self, doi: str) -> LockedRecord | None:
         return self.records.get(doi.lower())
 
+    def get_pmid(self, pmid: str) -> LockedRecord | None:
+        """PubMed's record for a PMID (bare digits), as locked."""
+        return self.pubmed.get(pmid)
+
     def is_fresh(self, doi: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
-        entry = self.get(doi)
-        if entry is None:
-            return False
-        if max_age is None:
-            return True
-        age = entry.age(now or datetime.now(UTC))
-        return age is not None and age <= max_age
+        return _fresh(self.get(doi), max_age, now)
+
+    def is_fresh_pmid(self, pmid: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
+        return _fresh(self.get_pmid(pmid), max_age, now)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -111,6 +114,8 @@ class Lock:
             "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
         if self.aliases:
             data["aliases"] = {short: self.aliases[short] for short in sorted(self.aliases)}
+        if self.pubmed:
+            data["pubmed"] = {pmid: self.pubmed[pmid].to_json() for pmid in _by_number(self.pubmed)}
         return data
 
     def dumps(self) -> str:
@@ -121,11 +126,10 @@ class Lock:
         """
         if not self.records:
             return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
-        aliases = ""
-        if self.aliases:
-            text = json.dumps({s: self.aliases[s] for s in sorted(self.aliases)}, indent=2,
-                              ensure_ascii=False)
-            aliases = ',\n  "aliases": ' + text.replace("\n", "\n  ")
+        sections = {"aliases": {s: self.aliases[s] for s in sorted(self.aliases)},
+                    "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)}}
+        rest = "".join(f',\n  "{name}": ' + json.dumps(value, indent=2, ensure_ascii=False)
+                       .replace("\n", "\n  ") for name, value in sections.items() if value)
         parts = []
         for doi in sorted(self.records):
             entry = self.records[doi]
@@ -136,7 +140,38 @@ class Lock:
                                            + text.replace("\n", "\n" + _RECORD_INDENT))
             parts.append(kept[1])
         return (f'{{\n  "lock-version": {json.dumps(LOCK_VERSION)},\n  "records": {{\n'
-                + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }" + aliases + "\n}")
+                + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }" + rest + "\n}")
+
+
+def _locked(entry: dict[str, Any]) -> LockedRecord:
+    return LockedRecord(record=entry["record"], fetched=str(entry.get("fetched", "")),
+                        provenance=dict(entry.get("provenance", {})))
+
+
+def _pubmed_section(section: Any, path: Path) -> dict[str, LockedRecord]:
+    """The lock's ``pubmed`` object, ``{PMID: {"fetched", "provenance", "record"}}``, checked."""
+    if not isinstance(section, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("record"), dict) for e in section.values()):
+        raise InputError("the metadata lock's 'pubmed' must map each PMID to an object with "
+                         "its 'record'", file=path, line=1)
+    for pmid in section:
+        if normalize_pmid(pmid) != pmid:
+            raise InputError(f"the metadata lock's 'pubmed' has {pmid!r}, which is not a PMID "
+                             "(digits only)", file=path, line=1)
+    return {pmid: _locked(entry) for pmid, entry in section.items()}
+
+
+def _by_number(pmids: dict[str, Any]) -> list[str]:
+    return sorted(pmids, key=lambda pmid: (len(pmid), pmid))
+
+
+def _fresh(entry: LockedRecord | None, max_age: timedelta | None, now: datetime | None) -> bool:
+    if entry is None:
+        return False
+    if max_age is None:
+        return True
+    age = entry.age(now or datetime.now(UTC))
+    return age is not None and age <= max_age
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -179,9 +214,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
-          aliases: dict[str, dict[str, Any]] | None = None) -> Lock:
-    """Add ``new`` records (and shortDOI ``aliases``) to the lock on disk and save it,
-    under the file lock.
+          aliases: dict[str, dict[str, Any]] | None = None,
+          pubmed: dict[str, LockedRecord] | None = None) -> Lock:
+    """Add ``new`` records (and shortDOI ``aliases``, and PubMed's records by PMID) to the
+    lock on disk and save it, under the file lock.
 
     The file is re-read unless ``known`` is what this process last wrote to it
     (same modification time and size): another refresh may have added records.
@@ -196,10 +232,12 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
             current.records[doi.lower()] = entry
         for short, alias in (aliases or {}).items():
             current.aliases[short.lower()] = alias
+        current.pubmed.update(pubmed or {})
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         if known is not None and current is not known:
             known.records, known.aliases, known.stamp = current.records, current.aliases, current.stamp
+            known.pubmed = current.pubmed
         return current
 
 

@@ -554,12 +554,16 @@ class RegistrarClient:
         run.add(dois)
         return await run.finish()
 
-    def _session(self, mailto: bool = True) -> httpx.AsyncClient:
+    def _session(self, mailto: bool = True, params: Mapping[str, str] | None = None
+                 ) -> httpx.AsyncClient:
         """The HTTP client of a run; ``mailto``: Crossref's polite-pool parameter on every
-        request (the User-Agent carries the address either way)."""
+        request (the User-Agent carries the address either way); ``params``: other query
+        parameters sent with every request, kept out of the URLs that messages show (an
+        API key among them)."""
+        every = {"mailto": self.mailto} if self.mailto and mailto else {}
         return httpx.AsyncClient(
             headers={"User-Agent": self.user_agent},
-            params={"mailto": self.mailto} if self.mailto and mailto else None,
+            params={**every, **(params or {})} or None,
             timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=self.max_concurrency),
             follow_redirects=True,
@@ -696,7 +700,11 @@ class RegistrarClient:
             trace.attempts += 1
             wait: float | None = None
             try:
-                response = await client.get(url, headers={"Accept": accept})
+                # the URL's own query goes as parameters: httpx would otherwise replace it
+                # with the session's (Crossref's mailto, NCBI's tool, email and api_key)
+                target = httpx.URL(url)
+                response = await client.get(target.copy_with(query=None), params=target.params,
+                                            headers={"Accept": accept})
             except httpx.TooManyRedirects:
                 return None, f"redirect loop (more than {MAX_REDIRECTS} redirects) from {url}"
             except httpx.TimeoutException as exc:
@@ -946,20 +954,28 @@ def _search_items(response: httpx.Response) -> tuple[list[dict[str, Any]] | None
         return None, f"unexpected Crossref search answer ({type(exc).__name__}: {exc})"
 
 
-def _parse(
-    response: httpx.Response, crossref_format: bool
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The CSL record in a 200 answer, or why there is none."""
+def load_json(response: httpx.Response) -> tuple[Any, str | None]:
+    """The JSON value of a 200 answer, or why there is none (an HTML page, a truncated
+    body, invalid JSON)."""
     content_type = response.headers.get("content-type", "").lower()
     text = response.text
     if "html" in content_type or text.lstrip()[:1] == "<":
         return None, f"HTML page instead of JSON (Content-Type {content_type or 'missing'})"
     try:
-        data = json.loads(text)
+        return json.loads(text), None
     except json.JSONDecodeError as exc:
         if text.strip() and exc.pos >= len(text.rstrip()):
             return None, f"truncated response ({len(response.content)} bytes)"
         return None, f"invalid JSON in response ({exc.msg} at char {exc.pos})"
+
+
+def _parse(
+    response: httpx.Response, crossref_format: bool
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The CSL record in a 200 answer, or why there is none."""
+    data, problem = load_json(response)
+    if problem is not None:
+        return None, problem
     if crossref_format:
         if not (
             isinstance(data, dict)

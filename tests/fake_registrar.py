@@ -1,4 +1,5 @@
-"""A fake DOI registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format.
+"""A fake DOI registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format
+(and PubMed's E-utilities ``esummary``).
 
 Routes
     ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first;
@@ -9,7 +10,12 @@ Routes
                       (406 for other ``Accept`` values, 404 for unknown DOIs);
     ``/api/handles/10/{x}``  the DOI proxy's handle API for a shortDOI (``aliases``):
                       ``{"responseCode": 1, "values": [{"type": "HS_ALIAS", ...}]}``,
-                      404 with ``{"responseCode": 100}`` for an unknown one.
+                      404 with ``{"responseCode": 100}`` for an unknown one;
+    ``/entrez/eutils/esummary.fcgi?db=pubmed&id=1,2&retmode=json``  PubMed document summaries
+                      (``{"header": …, "result": {"uids": [...], "<pmid>": {...}}}``), each made
+                      from a CSL item (``pubmed``, by PMID; by default every record with a
+                      ``PMID``); an unknown PMID gets ``{"uid", "error": "cannot get document
+                      summary"}``; more than 200 ids, another ``db`` or ``retmode``: 400.
 
 Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``latency:<s>``         answer after ``s`` seconds;
@@ -28,6 +34,9 @@ Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``404``                 404 from both Crossref and doi.org routes;
     ``crossref-404``        404 from ``/works/``, the record from doi.org content negotiation;
     ``retracted``           the record carries an ``updated-by`` retraction from Retraction Watch.
+
+Scenarios keyed by a PMID apply to every esummary request that names it: the status kinds,
+``latency``, ``reset``, ``invalid-json`` and ``html200``.
 
 With ``rate_limit`` the server advertises ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``
 and answers 429 + ``Retry-After`` once more than ``rate_limit`` requests arrive in any
@@ -60,9 +69,13 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 try:
+    from audit.identifiers import normalize_pmid
+    from audit.pubmed import ESUMMARY_PATH, MAX_BATCH, csl_to_esummary
     from audit.registrar import csl_to_crossref
 except ImportError:  # run by hand without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from audit.identifiers import normalize_pmid
+    from audit.pubmed import ESUMMARY_PATH, MAX_BATCH, csl_to_esummary
     from audit.registrar import csl_to_crossref
 
 CSL_JSON = "application/vnd.citationstyles.csl+json"
@@ -120,6 +133,12 @@ def records_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, 
     return {str(item["DOI"]): dict(item) for item in items if item.get("DOI")}
 
 
+def pubmed_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{pmid: item}`` for the CSL JSON items that have a PMID."""
+    return {pmid: dict(item) for item in items
+            if (pmid := normalize_pmid(str(item.get("PMID") or "")))}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -144,8 +163,11 @@ class FakeRegistrar:
         host: str = "127.0.0.1",
         port: int = 0,
         aliases: Mapping[str, str] | None = None,
+        pubmed: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.records = {doi.lower(): dict(item) for doi, item in records.items()}
+        self.pubmed = pubmed_from_csl(records.values()) if pubmed is None else {
+            pmid: dict(item) for pmid, item in pubmed.items()}
         self.aliases = {short.lower(): doi for short, doi in (aliases or {}).items()}
         self.scenarios = {
             doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
@@ -211,6 +233,14 @@ class FakeRegistrar:
         """When each request arrived (``time.monotonic()``), in order."""
         with self._lock:
             return list(self._arrivals)
+
+    @property
+    def esummary_ids(self) -> list[list[str]]:
+        """The PMIDs each esummary request asked for, in order."""
+        with self._lock:
+            paths = [path for path, *_ in self._log]
+        return [_ids(urlsplit(path).query) for path in paths
+                if urlsplit(path).path == ESUMMARY_PATH]
 
     def count(self, doi: str) -> int:
         """How many requests (all routes, redirect hops included) named this DOI."""
@@ -292,10 +322,27 @@ def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> l
     return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
 
 
+def _ids(query: str) -> list[str]:
+    return [i.strip() for v in parse_qs(query).get("id", []) for i in v.split(",") if i.strip()]
+
+
+def esummary(pubmed: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
+    """PubMed's esummary answer (JSON) for these PMIDs: a summary each, or an error."""
+    result: dict[str, Any] = {"uids": ids}
+    for pmid in ids:
+        item = pubmed.get(pmid)
+        result[pmid] = (csl_to_esummary(item, pmid) if item is not None
+                        else {"uid": pmid, "error": "cannot get document summary"})
+    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
+
+
 def _route(path: str) -> tuple[str | None, str | None]:
-    """(route, doi) for a request path: route is "works", "cn", "cn-redirect", "handle" or None."""
+    """(route, doi) for a request path: route is "works", "cn", "cn-redirect", "handle",
+    "esummary" or None."""
     if path.rstrip("/") == "/works":
         return "search", None
+    if path == ESUMMARY_PATH:
+        return "esummary", None
     if path.startswith("/api/handles/"):
         handle = unquote(path[len("/api/handles/"):]).lower()
         return ("handle", handle) if handle.startswith("10/") else (None, None)
@@ -369,6 +416,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
                                "message": {"total-results": len(items), "items": items}})
             return self._send(200, body, "application/json;charset=utf-8")
+        if route == "esummary":
+            return self._esummary(fake, query)
         if route is None or doi is None:
             return self._not_found()
         if route == "cn-redirect":
@@ -452,6 +501,39 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return 0
         return self._send(200, body, content_type)
+
+
+    def _esummary(self, fake: FakeRegistrar, query: str) -> int:
+        params, ids = parse_qs(query), _ids(query)
+        if params.get("db") != ["pubmed"] or params.get("retmode") != ["json"] or len(ids) > MAX_BATCH:
+            body = json.dumps({"error": "this server answers db=pubmed, retmode=json, up to "
+                                        f"{MAX_BATCH} ids"})
+            return self._send(400, body, "application/json")
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        named = next(((pmid, fake.scenarios[pmid]) for pmid in ids if pmid in fake.scenarios), None)
+        if named is not None and (status := self._fault(fake, *named)) is not None:
+            return status
+        return self._send(200, json.dumps(esummary(fake.pubmed, ids)), "application/json; charset=UTF-8")
+
+    def _fault(self, fake: FakeRegistrar, key: str, scenario: Scenario) -> int | None:
+        """The status sent for a scenario that answers in place of the record, else None."""
+        kind = scenario.kind
+        if kind == "latency":
+            fake._stopping.wait(scenario.seconds)
+        elif kind in STATUS_KINDS and fake._should_fail(key, scenario):
+            after = {"Retry-After": scenario.retry_after} if scenario.retry_after not in (None, "date") \
+                else {}
+            return self._send(int(kind), f"Error {kind}", "text/plain", after)
+        elif kind == "reset":
+            return self._reset()
+        elif kind == "invalid-json":
+            return self._send(200, '{"header": {"type": "esummary"}, "result": {oops}}',
+                              "application/json")
+        elif kind == "html200":
+            page = "<!DOCTYPE html><html><body><h1>Temporarily unavailable</h1></body></html>"
+            return self._send(200, page, "text/html; charset=utf-8")
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

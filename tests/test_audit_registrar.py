@@ -41,12 +41,11 @@ def valid_dois(records: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def run_audit(args: list[str], server: FakeRegistrar | None = None, cwd: Path | None = None,
-              timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    if server is not None:
-        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
-    else:  # anything that tries the network fails fast and visibly
-        env |= {"AUDIT_CROSSREF_URL": "http://127.0.0.1:9", "AUDIT_DOI_URL": "http://127.0.0.1:9"}
+              timeout: float = 240, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env or {})}
+    url = server.url if server is not None else "http://127.0.0.1:9"  # no server: fails fast
+    env |= {"AUDIT_CROSSREF_URL": url, "AUDIT_DOI_URL": url, "AUDIT_PUBMED_URL": url}
     return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True,
                           env=env, cwd=cwd or ROOT, timeout=timeout)
 
@@ -192,7 +191,8 @@ def test_sigkill_during_refresh_never_corrupts_the_lock(tmp_path: Path) -> None:
     rng = random.Random(20261124)
     sizes: list[int] = []
     with FakeRegistrar(records, latency=0.02) as server:
-        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
+        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url,
+                "AUDIT_PUBMED_URL": server.url}
         for _ in range(20):
             proc = subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh",
                                      "--max-age", "0", "--format", "json"],
@@ -221,7 +221,8 @@ def test_two_refreshes_at_once_keep_the_lock_whole(tmp_path: Path) -> None:
     md_b = _bib(second, dois[len(dois) // 2:])
     lock = tmp_path / "shared.lock.json"
     with FakeRegistrar(records, latency=0.01) as server:
-        env = {**os.environ, "AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url}
+        env = {**os.environ, "AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url,
+               "AUDIT_PUBMED_URL": server.url}
         procs = [subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh", "--lock",
                                    str(lock)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   env=env) for md in (md_a, md_b)]

@@ -526,7 +526,13 @@ def test_citations_in_code_are_not_citations(tmp_path: Path, capsys: pytest.Capt
     ('{"lock-version": 1, "records": {}, "aliases": {"10/abcd": {"fetched": "2026"}}}', "'doi'"),
     ('{"lock-version": 1}', "'records'"),
     ('{"lock-version": 2, "records": {}}', "lock-version 2"),
-], ids=["aliases-list", "alias-string", "alias-without-doi", "no-records", "version"])
+    ('{"lock-version": 1, "records": {}, "pubmed": ["28584570"]}', "'pubmed'"),
+    ('{"lock-version": 1, "records": {}, "pubmed": {"28584570": {"fetched": "2026"}}}', "'record'"),
+    ('{"lock-version": 1, "records": {}, "pubmed": {"28584570": {"record": "Bone"}}}', "'record'"),
+    ('{"lock-version": 1, "records": {}, "pubmed": {"PMID:28584570": {"record": {}}}}',
+     "'PMID:28584570', which is not a PMID"),
+], ids=["aliases-list", "alias-string", "alias-without-doi", "no-records", "version",
+        "pubmed-list", "pubmed-without-record", "pubmed-record-string", "pubmed-key-not-a-pmid"])
 def test_a_malformed_lock_is_one_line_error(tmp_path: Path, lock: str, words: str) -> None:
     md = project(tmp_path, "Text.")
     (tmp_path / "references.lock.json").write_text(lock)

@@ -321,6 +321,18 @@ def test_short_dois_expand_through_the_doi_proxy_handle_api(records: dict[str, d
     assert got["10/broken"].status == "unverified" and "500" in (got["10/broken"].reason or "")
 
 
+def test_a_search_keeps_its_query_beside_the_mailto(
+    fake: FakeRegistrar, records: dict[str, dict[str, Any]], dois_by_scenario: dict[str, str]
+) -> None:
+    """The session's ``mailto`` parameter is added to a URL's own query, never put in its place."""
+    doi = dois_by_scenario["plain"]
+    (outcome,) = client_for(fake).search_many([str(records[doi]["title"])])
+    assert outcome.status == "ok", outcome.reason
+    assert outcome.candidates and outcome.candidates[0]["DOI"].lower() == doi.lower()
+    asked = [p for p, _ in fake.requests if p.startswith("/works?")]
+    assert asked and all("query.bibliographic=" in p and "mailto=" in p for p in asked)
+
+
 def test_crossref_404_falls_back_to_doi_org(
     fake: FakeRegistrar, records: dict[str, dict[str, Any]], dois_by_scenario: dict[str, str]
 ) -> None:

@@ -46,6 +46,7 @@ REQUIRED_CODES = (
     "doi-malformed", "doi-missing", "doi-not-found", "doi-suggested",
     "metadata-mismatch", "retracted", "expression-of-concern", "corrected", "unverified",
     "output-missing-link", "output-reference-count", "reference-unparsed", "input-error",
+    "pmid-not-found", "pmid-doi-mismatch", "pmcid-mismatch",
 )
 
 

@@ -1,0 +1,377 @@
+"""PubMed: PMIDs checked against NCBI's record, as DOIs are against Crossref's.
+
+One handler for one identifier scheme (cf. Manubot's ``cite`` package): fetch and
+parse here, lock in :mod:`audit.lock`, compare in :mod:`audit.checks`.
+
+:class:`PubMedClient` asks NCBI E-utilities' ``esummary`` for document summaries in
+JSON, up to 200 PMIDs a request::
+
+    GET {base}/entrez/eutils/esummary.fcgi?db=pubmed&id=1,2,3&retmode=json
+        &tool=manuscript-audit&email=…&api_key=…
+
+and answers ``{"result": {"uids": [...], "<pmid>": {document summary}, ...}}``; an
+unknown PMID gets ``{"uid": "<pmid>", "error": "cannot get document summary"}``.
+Every PMID ends as a :class:`PubMedOutcome` (``ok`` with a CSL JSON record, ``not-found``
+for that ``error``, ``unverified`` for anything else), never as an exception. The HTTP
+policy is the registrar client's (retries, ``Retry-After``, back-off, time-outs, the
+run's deadline), paced at NCBI's documented limit: 3 requests a second, 10 with an
+API key (one request of it left unused, as for every limit the client paces to).
+
+:func:`esummary_to_csl` turns a document summary into CSL JSON (so that
+:mod:`audit.compare` grades it as it grades a registrar's record), and
+:func:`csl_to_esummary` does the reverse (for the fake server of the tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from audit.identifiers import normalize_doi, normalize_pmcid, normalize_pmid
+from audit.registrar import RegistrarClient, Status, _RateLimiter, _Trace, _utcnow, load_json
+
+__all__ = ["PubMedClient", "PubMedOutcome", "csl_to_esummary", "esummary_to_csl"]
+
+DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov"
+ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
+TOOL = "manuscript-audit"
+MAX_BATCH = 200  # NCBI: up to 200 UIDs in one GET
+LIMIT, KEYED_LIMIT = 3, 10  # requests per second, without and with an API key
+_SUFFIXES = frozenset({"Jr", "Sr", "II", "III", "IV", "2nd", "3rd"})
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class PubMedOutcome:
+    """What PubMed said about one PMID (``reason`` explains anything but ``ok``)."""
+
+    pmid: str
+    status: Status
+    record: dict[str, Any] | None = None
+    reason: str | None = None
+    source_url: str | None = None  # the PMID's own esummary URL, without credentials
+    fetched: str | None = None
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _clean_title(title: str) -> str:
+    """PubMed's title without its closing period; a translated title without its brackets."""
+    title = title.strip()
+    if title.startswith("[") and "]" in title:
+        end = title.rindex("]")
+        title = title[1:end] + title[end + 1:]
+    return title[:-1] if title.endswith(".") and not title.endswith("..") else title
+
+
+def _is_initials(token: str) -> bool:
+    return 0 < len(token) <= 4 and token.isalpha() and token.isupper()
+
+
+def _person(name: str) -> dict[str, str]:
+    """CSL name parts from PubMed's ``Family AB`` (``Family AB Jr``) form."""
+    tokens = name.split()
+    suffix = tokens.pop() if len(tokens) > 2 and tokens[-1].rstrip(".") in _SUFFIXES else None
+    if len(tokens) >= 2 and _is_initials(tokens[-1]):
+        initials = tokens[-1]  # four are spelt out (C. M. D. S.): four capitals may be a name
+        given = initials if len(initials) < 4 else " ".join(f"{c}." for c in initials)
+        person = {"family": " ".join(tokens[:-1]), "given": given}
+    else:
+        person = {"family": " ".join(tokens)}
+    if suffix:
+        person["suffix"] = suffix
+    return person
+
+
+def _author(entry: Any) -> dict[str, str] | None:
+    if not isinstance(entry, Mapping) or not str(entry.get("name") or "").strip():
+        return None
+    name, kind = str(entry["name"]).strip(), str(entry.get("authtype") or "Author")
+    if kind == "CollectiveName":
+        return {"literal": name}
+    return _person(name) if kind == "Author" else None
+
+
+def _year(summary: Mapping[str, Any]) -> int | None:
+    for key in ("pubdate", "sortpubdate", "epubdate"):
+        match = re.match(r"\s*(\d{4})", str(summary.get(key) or ""))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _article_ids(summary: Mapping[str, Any]) -> dict[str, str]:
+    """``{idtype: value}`` of ``articleids`` (the first of each type)."""
+    ids: dict[str, str] = {}
+    for entry in summary.get("articleids") or []:
+        if isinstance(entry, Mapping) and entry.get("idtype") and entry.get("value"):
+            ids.setdefault(str(entry["idtype"]), str(entry["value"]))
+    return ids
+
+
+def _doi(summary: Mapping[str, Any], ids: Mapping[str, str]) -> str | None:
+    candidates = [ids.get("doi"), re.sub(r"^\s*doi:\s*", "", str(summary.get("elocationid") or ""))]
+    for candidate in candidates:
+        if candidate and (doi := normalize_doi(candidate).doi):
+            return doi
+    return None
+
+
+def _pmcid(ids: Mapping[str, str]) -> str | None:
+    """``pmc`` (``PMC123``), else the ``pmcid`` (``pmc-id: PMC123;embargo-date: …;``)."""
+    if ids.get("pmc") and (pmcid := normalize_pmcid(ids["pmc"])):
+        return pmcid
+    match = re.search(r"PMC\d+", ids.get("pmcid", ""))
+    return normalize_pmcid(match.group(0)) if match else None
+
+
+def esummary_to_csl(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A PubMed document summary (``esummary``, JSON) as a CSL JSON item.
+
+    ``title`` (without PubMed's closing period), ``author`` (``Family AB`` read as
+    family and initials; collective names as ``literal``), ``container-title``
+    (``fulljournalname``), ``container-title-short`` (``source``, the NLM abbreviation),
+    ``ISSN``, ``issued`` (the year), ``volume``, ``issue``, ``page``, and the
+    identifiers ``PMID``, ``DOI`` and ``PMCID`` (from ``articleids``).
+    """
+    item: dict[str, Any] = {"type": "article-journal", "PMID": str(summary.get("uid") or "")}
+    if title := _clean_title(str(summary.get("title") or "")):
+        item["title"] = title
+    if authors := [a for a in map(_author, summary.get("authors") or []) if a]:
+        item["author"] = authors
+    for key, field in (("fulljournalname", "container-title"), ("source", "container-title-short"),
+                       ("volume", "volume"), ("issue", "issue"), ("pages", "page")):
+        if str(summary.get(key) or "").strip():
+            item[field] = str(summary[key]).strip()
+    if issns := [str(summary[k]) for k in ("issn", "essn") if summary.get(k)]:
+        item["ISSN"] = issns
+    if (year := _year(summary)) is not None:
+        item["issued"] = {"date-parts": [[year]]}
+    ids = _article_ids(summary)
+    if doi := _doi(summary, ids):
+        item["DOI"] = doi
+    if pmcid := _pmcid(ids):
+        item["PMCID"] = pmcid
+    return item
+
+
+def _initials(given: str) -> str:
+    """``Daniel S.`` → ``DS``; ``JW`` (initials already) stays ``JW``."""
+    words = re.findall(r"[^\W\d_]+", given)
+    return "".join(w if _is_initials(w) else w[0].upper() for w in words)
+
+
+def _pubmed_name(person: Mapping[str, Any]) -> dict[str, str] | None:
+    if person.get("literal") and not person.get("family"):
+        return {"name": str(person["literal"]), "authtype": "CollectiveName", "clusterid": ""}
+    if not person.get("family"):
+        return None
+    particle = " ".join(str(person[k]) for k in ("non-dropping-particle",) if person.get(k))
+    family = f"{particle} {person['family']}".strip()
+    name = " ".join(p for p in (family, _initials(str(person.get("given") or "")),
+                                str(person.get("suffix") or "").rstrip(".")) if p)
+    return {"name": name, "authtype": "Author", "clusterid": ""}
+
+
+def _date_fields(item: Mapping[str, Any]) -> dict[str, str]:
+    try:
+        parts = [int(p) for p in item["issued"]["date-parts"][0]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return {"pubdate": "", "sortpubdate": ""}
+    if not parts:
+        return {"pubdate": "", "sortpubdate": ""}
+    year, month, day = [*parts, 1, 1][:3]
+    shown = f"{year} {_MONTHS[month - 1]}" if len(parts) > 1 and 1 <= month <= 12 else str(year)
+    return {"pubdate": shown, "sortpubdate": f"{year:04d}/{month:02d}/{day:02d} 00:00"}
+
+
+def csl_to_esummary(item: Mapping[str, Any], pmid: str) -> dict[str, Any]:
+    """The inverse of :func:`esummary_to_csl`: a PubMed document summary from CSL JSON,
+    in esummary's shape (PubMed's closing period on the title, ``Family AB`` names)."""
+    authors = [n for n in map(_pubmed_name, item.get("author") or []) if n]
+    title = str(item.get("title") or "")
+    doi, pmcid = item.get("DOI"), normalize_pmcid(str(item.get("PMCID") or ""))
+    ids = [{"idtype": "pubmed", "idtypen": 1, "value": pmid}]
+    if doi:
+        ids.append({"idtype": "doi", "idtypen": 3, "value": str(doi)})
+    if pmcid:
+        ids += [{"idtype": "pmc", "idtypen": 8, "value": pmcid},
+                {"idtype": "pmcid", "idtypen": 5, "value": f"pmc-id: {pmcid};"}]
+    issn = item.get("ISSN")
+    issns = [str(i) for i in (issn if isinstance(issn, list) else [issn] if issn else [])]
+    short = item.get("container-title-short") or item.get("journalAbbreviation")
+    return {
+        "uid": pmid,
+        **_date_fields(item),
+        "epubdate": "",
+        "source": str(short or item.get("container-title") or ""),
+        "authors": authors,
+        "lastauthor": authors[-1]["name"] if authors else "",
+        "title": title + ("." if title and not title.endswith((".", "?", "!")) else ""),
+        "sorttitle": title.lower(),
+        "volume": str(item.get("volume") or ""),
+        "issue": str(item.get("issue") or ""),
+        "pages": str(item.get("page") or ""),
+        "lang": ["eng"],
+        "issn": issns[0] if issns else "",
+        "essn": issns[1] if len(issns) > 1 else "",
+        "pubtype": ["Journal Article"],
+        "recordstatus": "PubMed - indexed for MEDLINE",
+        "pubstatus": "4",
+        "articleids": ids,
+        "fulljournalname": str(item.get("container-title") or ""),
+        "elocationid": f"doi: {doi}" if doi else "",
+        "doctype": "citation",
+        "sortfirstauthor": authors[0]["name"] if authors else "",
+    }
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _each(pmids: Iterable[str], status: Status, reason: str, url_of: Callable[[str], str]
+          ) -> dict[str, PubMedOutcome]:
+    return {p: PubMedOutcome(p, status, reason=reason, source_url=url_of(p)) for p in pmids}
+
+
+def _one(pmid: str, result: Mapping[str, Any], url: str, fetched: str) -> PubMedOutcome:
+    summary = result.get(pmid)
+    if not isinstance(summary, Mapping):
+        return PubMedOutcome(pmid, "unverified", source_url=url,
+                             reason=f"PubMed's answer has no summary for PMID {pmid} ({url})")
+    if summary.get("error"):
+        # only PubMed's word for "no such record" is a verdict; any other error is not
+        unknown = re.search(r"cannot get document summary|invalid uid", str(summary["error"]), re.I)
+        return PubMedOutcome(pmid, "not-found" if unknown else "unverified", source_url=url,
+                             fetched=fetched if unknown else None,
+                             reason=f"PubMed: {summary['error']} ({url})")
+    if str(summary.get("uid") or pmid) != pmid:
+        return PubMedOutcome(pmid, "unverified", source_url=url,
+                             reason=f"PubMed answered for a different PMID ({summary.get('uid')}) ({url})")
+    try:
+        record = esummary_to_csl(summary)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return PubMedOutcome(pmid, "unverified", source_url=url,
+                             reason=f"unexpected esummary answer ({type(exc).__name__}: {exc}) ({url})")
+    return PubMedOutcome(pmid, "ok", record=record, source_url=url, fetched=fetched)
+
+
+def parse_esummary(response: httpx.Response, pmids: list[str], url_of: Callable[[str], str],
+                   shown: str) -> dict[str, PubMedOutcome]:
+    """Each PMID's outcome from one esummary answer (status 200) for ``pmids``;
+    ``url_of(pmid)`` is a PMID's own URL, ``shown`` the request's (for messages)."""
+    data, problem = load_json(response)
+    result = data.get("result") if isinstance(data, dict) else None
+    if problem is None and not isinstance(result, dict):
+        said = data.get("error") or data.get("esummaryresult") if isinstance(data, dict) else None
+        problem = "unexpected esummary answer" + (f" ({said})" if said else " (no 'result')")
+    if problem is not None or not isinstance(result, dict):
+        return _each(pmids, "unverified", f"{problem} from {shown}", url_of)
+    fetched = _utcnow()
+    return {p: _one(p, result, url_of(p), fetched) for p in pmids}
+
+
+# --------------------------------------------------------------------------- client
+
+
+class _DocumentedLimit(_RateLimiter):
+    """NCBI documents its limit rather than advertising it in Crossref's headers: keep it."""
+
+    def observe(self, headers: httpx.Headers) -> None:
+        return
+
+
+class PubMedClient:
+    """Fetches PubMed's document summaries for PMIDs, with ``registrar``'s HTTP policy."""
+
+    def __init__(self, registrar: RegistrarClient, url: str = DEFAULT_URL, api_key: str | None = None,
+                 batch_size: int = MAX_BATCH) -> None:
+        self.registrar = registrar
+        self.url = url.rstrip("/")
+        self.api_key = api_key or None
+        self.batch_size = max(1, min(batch_size, MAX_BATCH))
+        self.limit = KEYED_LIMIT if self.api_key else LIMIT
+        self._limiter = _DocumentedLimit(self.limit, 1.0, known=True)
+
+    @classmethod
+    def from_env(cls, registrar: RegistrarClient, env: Mapping[str, str] | None = None,
+                 **overrides: Any) -> PubMedClient:
+        """A client configured from ``AUDIT_PUBMED_URL`` and ``NCBI_API_KEY`` (the contact
+        address is the registrar client's, ``AUDIT_MAILTO``); explicit arguments win."""
+        env = os.environ if env is None else env
+        settings: dict[str, Any] = {}
+        for name, key in (("url", "AUDIT_PUBMED_URL"), ("api_key", "NCBI_API_KEY")):
+            if env.get(key):
+                settings[name] = env[key]
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(registrar, **settings)
+
+    def url_for(self, pmids: Iterable[str]) -> str:
+        """The esummary URL for these PMIDs, as shown and locked (no tool, e-mail or key)."""
+        query = urlencode({"db": "pubmed", "id": ",".join(pmids), "retmode": "json"}, safe=",")
+        return f"{self.url}{ESUMMARY_PATH}?{query}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """NCBI's ``tool``, ``email`` and ``api_key`` parameters, sent with every request."""
+        params = {"tool": TOOL}
+        if self.registrar.mailto:
+            params["email"] = self.registrar.mailto
+        if self.api_key:
+            params["api_key"] = self.api_key
+        return params
+
+    def fetch_many(self, pmids: Iterable[str]) -> dict[str, PubMedOutcome]:
+        """Every PMID's outcome, keyed by the PMID as given (its own event loop, in a worker
+        thread when called from inside a running loop)."""
+        coroutine = self.afetch_many(pmids)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
+    async def afetch_many(self, pmids: Iterable[str]) -> dict[str, PubMedOutcome]:
+        given = list(dict.fromkeys(pmids))
+        valid = {p: normalize_pmid(p) for p in given}
+        wanted = list(dict.fromkeys(v for v in valid.values() if v))
+        batches = [wanted[i:i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
+        client = self.registrar
+        budget = client.total_deadline + client.deadline_per_doi * len(wanted)
+        deadline = asyncio.get_running_loop().time() + budget
+        semaphore = asyncio.Semaphore(min(client.max_concurrency, self.limit))
+        async with client._session(mailto=False, params=self.credentials) as session:
+            answers = await asyncio.gather(*(self._batch(session, b, semaphore, deadline, budget)
+                                             for b in batches))
+        found = {pmid: outcome for answer in answers for pmid, outcome in answer.items()}
+        return {p: (found[v] if v else PubMedOutcome(p, "unverified", reason=f"not a PMID: {p!r}"))
+                for p, v in valid.items()}
+
+    async def _batch(self, session: httpx.AsyncClient, pmids: list[str], semaphore: asyncio.Semaphore,
+                     deadline: float, budget: float) -> dict[str, PubMedOutcome]:
+        url = self.url_for(pmids)
+
+        def own(pmid: str) -> str:
+            return self.url_for([pmid])
+
+        try:
+            async with asyncio.timeout_at(deadline), semaphore:
+                response, problem = await self.registrar._get(session, self._limiter, url,
+                                                              "application/json", _Trace())
+        except TimeoutError:
+            return _each(pmids, "unverified", f"deadline exceeded ({budget:g} s for the whole run)", own)
+        if response is None:
+            return _each(pmids, "unverified", problem or f"no response from {url}", own)
+        if response.status_code != 200:
+            return _each(pmids, "unverified", f"HTTP {response.status_code} from {url}", own)
+        return parse_esummary(response, pmids, own, url)
