@@ -243,8 +243,12 @@ def test_the_review_passes_its_own_audit(built: Path, capsys) -> None:
                               "--jats", str(built / "manuscript.xml"))
     assert code == 0
     assert report["summary"]["by_severity"]["error"] == 0
-    # what remains are references without a DOI, which cannot be checked
+    # what remains are references without a DOI, which cannot be checked; the PMIDs are
+    # checked from the lock's pubmed section, which holds every one of them
     assert {f["code"] for f in report["findings"]} <= {"doi-missing"}
+    locked = json.loads((ROOT / "manuscript" / "references.lock.json").read_text())["pubmed"]
+    assert set(locked) == {str(item["PMID"]) for item in json.loads(
+        (ROOT / "manuscript" / "references.json").read_text()) if item.get("PMID")}
     bib = json.loads((ROOT / "manuscript" / "references.json").read_text())
     assert len(report["findings"]) == sum(1 for item in bib
                                           if "DOI" not in item and item["type"] == "article-journal")
