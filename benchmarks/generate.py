@@ -470,9 +470,20 @@ def make_references(
 
 
 def lock_records(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The metadata lock for ``items``: each DOI's record as the registrar would give it."""
+    """The metadata lock for ``items``: each DOI's record as the registrar would give it,
+    and each PMID's as PubMed would (through the registrars' own formats and back)."""
+    from audit.pubmed import csl_to_esummary, esummary_to_csl
     from audit.registrar import crossref_to_csl, csl_to_crossref
 
+    pubmed = {}
+    for item in items:
+        if pmid := item.get("PMID"):
+            pubmed[str(pmid)] = {
+                "fetched": FETCHED,
+                "provenance": {"source": "pubmed", "url": "https://eutils.ncbi.nlm.nih.gov/entrez/"
+                               f"eutils/esummary.fcgi?db=pubmed&id={pmid}&retmode=json"},
+                "record": esummary_to_csl(csl_to_esummary(item, str(pmid))),
+            }
     records = {}
     for item in items:
         doi = item.get("DOI")
@@ -484,7 +495,8 @@ def lock_records(items: list[dict[str, Any]]) -> dict[str, Any]:
             "provenance": {"source": "crossref", "url": f"https://api.crossref.org/works/{doi}"},
             "record": record,
         }
-    return {"lock-version": 1, "records": dict(sorted(records.items()))}
+    return {"lock-version": 1, "records": dict(sorted(records.items())),
+            **({"pubmed": dict(sorted(pubmed.items(), key=lambda kv: int(kv[0])))} if pubmed else {})}
 
 
 # --------------------------------------------------------------------------- prose

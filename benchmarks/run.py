@@ -594,7 +594,7 @@ def bench_refresh(root: Path, n: int, serial_n: int, plan: Plan) -> RefreshResul
     def once() -> Sample:
         lock_path.write_text(empty, "utf-8")
         with _registrar(records) as fake:  # a fresh server: a fresh rate window
-            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url}
+            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url, "AUDIT_PUBMED_URL": fake.url}
             began = time.monotonic()
             sample = run(argv, cwd=root, env=env, ok=(0, 1), timeout=max(plan.timeout, 600))
             ended = time.monotonic()
@@ -619,7 +619,7 @@ def bench_refresh(root: Path, n: int, serial_n: int, plan: Plan) -> RefreshResul
 
     def serial() -> Sample:
         with _registrar(records) as fake:
-            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url}
+            env = {"AUDIT_CROSSREF_URL": fake.url, "AUDIT_DOI_URL": fake.url, "AUDIT_PUBMED_URL": fake.url}
             sample = run(
                 [sys.executable, "-c", SERIAL_CHILD, json.dumps(subset)], cwd=root, env=env, timeout=600
             )
