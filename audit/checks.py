@@ -419,7 +419,9 @@ def _against_pubmed(work: Work, res: Resolution, dois: dict[str, Resolution]) ->
     if work.origin == "citekey":
         return []  # the key's own metadata is PubMed's
     record = res.record
-    listed = normalize_doi(str(record.get("DOI") or "")).doi
+    written = str(record.get("DOI") or "")
+    # PubMed's DOI is usually the entry's as it stands (normalised, lower case): no parse then
+    listed = work.doi if written.lower() == work.doi else normalize_doi(written).doi
     if work.doi and listed and work.doi != listed:
         return [_pmid_doi_mismatch(work, record, listed)]
     findings = _pmcid_mismatch(work, record)

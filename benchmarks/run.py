@@ -324,6 +324,11 @@ class SizeBuild:
     steps: dict[str, Series] = field(default_factory=dict)
 
 
+def copy_path(root: Path) -> Path:
+    """Where :func:`nox_copy` keeps the copy of ``root``."""
+    return root.with_name(f"{root.name}-nox")
+
+
 def nox_copy(root: Path, fresh: bool = False) -> Path:
     """A copy of the project for the builds through nox (made once, without outputs).
 
@@ -332,7 +337,7 @@ def nox_copy(root: Path, fresh: bool = False) -> Path:
     (``output/.ast-command``) that the next direct build could not adopt, and make the
     direct builds' outputs out of date. A copy keeps the two apart, as two checkouts would.
     """
-    copy = root.with_name(f"{root.name}-nox")
+    copy = copy_path(root)
     if fresh:
         shutil.rmtree(copy, ignore_errors=True)
     if not copy.exists():
@@ -340,10 +345,11 @@ def nox_copy(root: Path, fresh: bool = False) -> Path:
     return copy
 
 
-def nox_build(nox: list[str], root: Path, *targets: str, timeout: float | None = None) -> Sample:
+def nox_build(nox: list[str], root: Path, *targets: str, timeout: float | None = None,
+              force: bool = True) -> Sample:
     """``nox -s build -- --root COPY --force [TARGET]``: the build through nox, in :func:`nox_copy`."""
     argv = [*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
-            "--root", str(nox_copy(root)), "--force", *targets]
+            "--root", str(nox_copy(root)), *(["--force"] if force else []), *targets]
     return run(argv, cwd=ROOT, timeout=timeout)
 
 
@@ -445,9 +451,17 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None,
     return result
 
 
-def bench_nothing_changed(root: Path, plan: Plan) -> Series:
-    """Build, then time the next build of the unchanged project (the first build is the warm-up)."""
-    return plan.measure(lambda: product(root, timeout=plan.timeout))
+def bench_nothing_changed(root: Path, plan: Plan, nox: list[str] | None = None) -> Series:
+    """The next build of the unchanged project, after one untimed build that brings it up
+    to date: ``nox -s build`` in :func:`nox_copy` with ``nox``, else ``python -m audit.render``."""
+    if nox:
+        def thunk() -> Sample:
+            return nox_build(nox, root, timeout=plan.timeout, force=False)
+    else:
+        def thunk() -> Sample:
+            return product(root, timeout=plan.timeout)
+    thunk()
+    return plan.measure(thunk, warm_up=False)
 
 
 def nox_command() -> list[str] | None:
@@ -476,15 +490,6 @@ def bench_nox_import(nox: list[str], plan: Plan) -> tuple[Series, Series] | None
 def nox_ready(nox: tuple[str, ...]) -> None:
     """Create or reuse the build session's venv with the project installed (not timed)."""
     run([*nox, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--help"], cwd=ROOT, timeout=1800)
-
-
-def bench_nox(root: Path, plan: Plan) -> Series | None:
-    cmd = nox_command()
-    if cmd is None:
-        return None
-    argv = [*cmd, "-f", str(ROOT / "noxfile.py"), "-s", "build", "--", "--root", str(nox_copy(root))]
-    run(argv, cwd=ROOT, timeout=1800)  # creates or reuses .nox/build (not timed)
-    return plan.measure(lambda: run(argv, cwd=ROOT, timeout=plan.timeout), warm_up=False)
 
 
 @dataclass
@@ -527,8 +532,9 @@ def bench_full(root: Path, plan: Plan, nox: list[str]) -> FullBuild:
         turn = n % len(thunks)
         return [got for thunk in thunks[turn:] + thunks[:turn] for got in thunk()]
 
-    product(root, timeout=plan.timeout, force=True)  # this build's manifest: the steps to replay
-    one_round(0)  # warm-up
+    # this build's manifest holds the steps to replay (and the per-output rounds before
+    # left the project, its copy and the tools warm: no warm-up round)
+    product(root, timeout=plan.timeout, force=True)
     for n in range(plan.runs):
         for series, sample in one_round(n):
             series.add(sample)
@@ -643,10 +649,15 @@ class Citeproc:
 
 
 def bench_citeproc(root: Path, plan: Plan) -> Citeproc:
-    if not (root / "output" / "manifest.json").is_file():  # not built directly yet (not timed)
+    # the style the build used, from its manifest: the project's, or its copy's when the
+    # outputs were built through nox (else one untimed build makes it)
+    built = next((d for d in (root, copy_path(root)) if (d / "output" / "manifest.json").is_file()),
+                 None)
+    if built is None:
         product(root, timeout=plan.timeout)
-    manifest = json.loads((root / "output" / "manifest.json").read_text("utf-8"))
-    csl = str((root / manifest["style"]["file"]).resolve())
+        built = root
+    manifest = json.loads((built / "output" / "manifest.json").read_text("utf-8"))
+    csl = str((built / manifest["style"]["file"]).resolve())
     md, out = "manuscript/review.md", root / "output" / ".bench"
     out.mkdir(parents=True, exist_ok=True)
     pandoc = pandoc_binary()
@@ -805,7 +816,8 @@ class Report:
     projects: dict[str, dict[str, Any]] = field(default_factory=dict)
     builds: dict[str, SizeBuild] = field(default_factory=dict)
     nothing: dict[str, Series] = field(default_factory=dict)
-    nox: dict[str, Series | None] = field(default_factory=dict)
+    nothing_how: dict[str, str] = field(default_factory=dict)  # what the nothing-changed build ran
+    nothing_direct: dict[str, Series] = field(default_factory=dict)  # at S, beside nox's
     full: dict[str, FullBuild] = field(default_factory=dict)  # the main job, through nox too
     nox_import: Series | None = None  # python -c "import nox", the interpreter nox runs on
     python_start: Series | None = None  # python -c pass, the same interpreter
@@ -929,42 +941,32 @@ class Report:
                 "",
                 "## Whole build when nothing changed",
                 "",
-                "`python -m audit.render --root P` (all four outputs) right after an identical build. "
+                "`nox -s build -- --root P` (all four outputs; its venv reused, in the copy of the "
+                "project the outputs were built in) right after an identical build: nox, then the "
+                "up-to-date check that skips every output. Where nox is not installed, "
+                "`python -m audit.render --root P`. "
                 f"Target ≤ {NOTHING_CHANGED_TARGET} s.",
                 "",
-                row("size", "median", "min", "max", "n", "peak MB", "target", "pass"),
-                row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---"),
+                row("size", "built with", "median", "min", "max", "n", "peak MB", "target", "pass"),
+                row("---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---"),
             ]
             for size, s in self.nothing.items():
                 lines.append(
                     row(
                         size,
+                        self.nothing_how.get(size, "?"),
                         *cells(s),
                         mb(s),
                         f"≤ {NOTHING_CHANGED_TARGET}",
                         verdict(s.ok and s.median <= NOTHING_CHANGED_TARGET),
                     )
                 )
-            for size, s in self.nox.items():
-                if s is None:
-                    lines.append(
-                        f"\nnox is not installed where the benchmark runs: `nox -s build` at {size} "
-                        "not measured."
-                    )
-                elif s.ok:
-                    direct = self.nothing.get(size)
-                    extra = (
-                        f"; {s.median - direct.median:+.2f} s against `python -m audit.render` directly"
-                        if direct and direct.ok
-                        else ""
-                    )
-                    lines.append(
-                        f"\nThrough nox (`nox -s build -- --root P`, its venv reused; nothing changed, so "
-                        f"this is nox plus the up-to-date check), {size}: median "
-                        f"{fmt_s(s.median)} s (min {fmt_s(s.min)}, max {fmt_s(s.max)}, n {s.n}){extra}."
-                    )
-                else:
-                    lines.append(f"\nThrough nox at {size}: {cells(s)[0]}.")
+            for size, s in self.nothing_direct.items():
+                through = self.nothing.get(size)
+                extra = (f"; nox adds {through.median - s.median:+.2f} s"
+                         if s.ok and through and through.ok else "")
+                lines.append(f"\nThe command nox runs, directly (`python -m audit.render --root P`), {size}: "
+                             f"{cells(s)[0]} s (min {cells(s)[1]}, max {cells(s)[2]}, n {s.n}){extra}.")
         if self.audit:
             lines += [
                 "",
@@ -1319,11 +1321,11 @@ def main(argv: list[str] | None = None) -> int:
         rep.projects[size] = generate.generate(size, args.work / size)
     for size in args.sizes:
         root = args.work / size
+        nox = nox_command() if "nox" in args.only else None
+        if nox:  # create or reuse the build session's venv (not timed), and a fresh copy
+            nox_ready(tuple(nox))
+            nox_copy(root, fresh=True)
         if "outputs" in args.only:
-            nox = nox_command() if "nox" in args.only else None
-            if nox:  # create or reuse the build session's venv (not timed), and a fresh copy
-                nox_ready(tuple(nox))
-                nox_copy(root, fresh=True)
             direct = nox is None or size == "S"  # at S also the command nox runs, to show nox's share
             if b := stage(
                 f"{size}: each output, product against floor"
@@ -1333,15 +1335,20 @@ def main(argv: list[str] | None = None) -> int:
                 rep.builds[size] = b
             rep.load.append(loadavg())
         if "nothing" in args.only and (
-            s := stage(f"{size}: nothing-changed build", lambda r=root: bench_nothing_changed(r, plan))
+            s := stage(f"{size}: nothing-changed build" + (" (through nox)" if nox else ""),
+                       lambda r=root, n=nox: bench_nothing_changed(r, plan, n))
         ):
             rep.nothing[size] = s
-        if "nox" in args.only and size == "S":
-            rep.nox[size] = stage(f"{size}: through nox", lambda r=root: bench_nox(r, plan))
-            if nox := nox_command():
-                starts = stage("nox's own import", lambda n=nox: bench_nox_import(n, plan))
-                rep.nox_import, rep.python_start = starts or (None, None)
-            if nox and (
+            rep.nothing_how[size] = "nox -s build" if nox else "python -m audit.render"
+            if nox and size == "S" and (
+                s := stage(f"{size}: nothing-changed build (directly)",
+                           lambda r=root: bench_nothing_changed(r, plan))
+            ):
+                rep.nothing_direct[size] = s
+        if nox and size == "S":
+            starts = stage("nox's own import", lambda n=nox: bench_nox_import(n, plan))
+            rep.nox_import, rep.python_start = starts or (None, None)
+            if (
                 full := stage(f"{size}: full build, through nox too",
                               lambda r=root, n=nox: bench_full(r, plan, n))
             ):
