@@ -329,19 +329,26 @@ UPDATE_CODES = {
 }
 
 
-def check_updates(work: Work, record: dict[str, Any]) -> list[Finding]:
-    """retracted, expression-of-concern, corrected, from the record's update relations."""
+_NOTICE_CODES = frozenset(code for code, _, _ in UPDATE_CODES.values())
+
+
+def check_updates(work: Work, record: dict[str, Any], pmid: bool = False) -> list[Finding]:
+    """retracted, expression-of-concern, corrected, from the record's update relations
+    (``pmid``: the record is PubMed's, for the work's PMID)."""
+    field, found = ("PMID", work.pmid) if pmid else ("DOI", work.doi)
+    named = f"PMID {work.pmid}" if pmid else work.doi
     findings = []
     for update in record.get("updates") or []:
         kind = str(update.get("type", "")).lower().replace(" ", "_")
         if kind not in UPDATE_CODES:
             continue
         code, severity, text = UPDATE_CODES[kind]
-        notice = update.get("DOI")
+        notice = update.get("DOI") or (f"PMID {update['PMID']}" if update.get("PMID") else None)
         source = update.get("source")
-        detail = f" (notice {notice}" + (f", source: {source}" if source else "") + ")" if notice else ""
-        findings.append(work.finding(code, severity, f"{work.doi} {text}{detail}",
-                                     field="DOI", found=work.doi, expected=notice))
+        said = [*([f"notice {notice}"] if notice else []), *([f"source: {source}"] if source else [])]
+        detail = f" ({', '.join(said)})" if said else ""
+        findings.append(work.finding(code, severity, f"{named} {text}{detail}",
+                                     field=field, found=found, expected=notice))
     return findings
 
 
@@ -391,19 +398,21 @@ def check_pubmed(works: Iterable[Work], resolutions: dict[str, Resolution],
                  dois: dict[str, Resolution], earlier: Iterable[Finding] = ()) -> list[Finding]:
     """The works' PMIDs against PubMed's records (``resolutions``, by PMID).
 
-    pmid-not-found, unverified, pmid-doi-mismatch and pmcid-mismatch; and where the entry's
+    pmid-not-found, unverified, pmid-doi-mismatch, pmcid-mismatch and the notices PubMed links
+    (retracted, expression-of-concern, corrected); and where the entry's
     DOI does not already establish the work (no DOI, PubMed lists none, or the DOI has no
     registrar record in ``dois``), metadata-mismatch against PubMed's record and
     doi-suggested. A finding of a code, key and field already among ``earlier`` (a field
     that differs from the DOI's record too) is not made twice.
     """
     said = {(f.code, f.key, f.field) for f in earlier}
+    notices = {(f.code, f.key) for f in earlier if f.code in _NOTICE_CODES}  # the DOI's record's
     findings: list[Finding] = []
     for work in works:
         res = resolutions.get(work.pmid) if work.pmid else None
         if res is not None:
             findings += [f for f in _against_pubmed(work, res, dois)
-                         if (f.code, f.key, f.field) not in said]
+                         if (f.code, f.key, f.field) not in said and (f.code, f.key) not in notices]
     return findings
 
 
@@ -424,7 +433,7 @@ def _against_pubmed(work: Work, res: Resolution, dois: dict[str, Resolution]) ->
     listed = work.doi if written.lower() == work.doi else normalize_doi(written).doi
     if work.doi and listed and work.doi != listed:
         return [_pmid_doi_mismatch(work, record, listed)]
-    findings = _pmcid_mismatch(work, record)
+    findings = _pmcid_mismatch(work, record) + check_updates(work, record, pmid=True)
     doi_res = dois.get(work.doi) if work.doi else None
     if listed and doi_res is not None and doi_res.status == "ok":
         return findings  # one work: its DOI's record was compared with the entry

@@ -134,6 +134,34 @@ def _pmcid(ids: Mapping[str, str]) -> str | None:
     return normalize_pmcid(match.group(0)) if match else None
 
 
+# PubMed's links to a notice about the article (esummary ``references``, ``reftype``), as
+# the update types of a registrar's record (``updates``, see :func:`audit.checks.check_updates`)
+_REFTYPES = {"retraction": "Retraction in", "expression_of_concern": "Expression of concern in",
+             "correction": "Erratum in"}
+_NOTICES = {reftype.lower(): kind for kind, reftype in _REFTYPES.items()}
+RETRACTED_TYPE = "Retracted Publication"  # the publication type PubMed gives a retracted article
+
+
+def _updates(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The notices PubMed links to the article (``Retraction in``, ``Expression of concern
+    in``, ``Erratum in``), and a retraction for the publication type ``Retracted
+    Publication`` when no notice is linked."""
+    updates = []
+    for ref in summary.get("references") or []:
+        if not isinstance(ref, Mapping):
+            continue
+        kind = _NOTICES.get(str(ref.get("reftype") or "").strip().lower())
+        if kind:
+            update = {"type": kind, "source": "PubMed"}
+            if str(ref.get("pmid") or "").strip().isdigit():
+                update["PMID"] = str(ref["pmid"]).strip()
+            updates.append(update)
+    types = summary.get("pubtype") or []
+    if RETRACTED_TYPE in types and not any(u["type"] == "retraction" for u in updates):
+        updates.append({"type": "retraction", "source": "PubMed"})
+    return updates
+
+
 def esummary_to_csl(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A PubMed document summary (``esummary``, JSON) as a CSL JSON item.
 
@@ -141,7 +169,9 @@ def esummary_to_csl(summary: Mapping[str, Any]) -> dict[str, Any]:
     family and initials; collective names as ``literal``), ``container-title``
     (``fulljournalname``), ``container-title-short`` (``source``, the NLM abbreviation),
     ``ISSN``, ``issued`` (the year), ``volume``, ``issue``, ``page``, and the
-    identifiers ``PMID``, ``DOI`` and ``PMCID`` (from ``articleids``).
+    identifiers ``PMID``, ``DOI`` and ``PMCID`` (from ``articleids``); and ``updates``,
+    the retractions, expressions of concern and errata PubMed links to it, in the shape
+    of a registrar's update relations.
     """
     item: dict[str, Any] = {"type": "article-journal", "PMID": str(summary.get("uid") or "")}
     if title := _clean_title(str(summary.get("title") or "")):
@@ -161,6 +191,8 @@ def esummary_to_csl(summary: Mapping[str, Any]) -> dict[str, Any]:
         item["DOI"] = doi
     if pmcid := _pmcid(ids):
         item["PMCID"] = pmcid
+    if updates := _updates(summary):
+        item["updates"] = updates
     return item
 
 
@@ -224,7 +256,11 @@ def csl_to_esummary(item: Mapping[str, Any], pmid: str) -> dict[str, Any]:
         "lang": ["eng"],
         "issn": issns[0] if issns else "",
         "essn": issns[1] if len(issns) > 1 else "",
-        "pubtype": ["Journal Article"],
+        "pubtype": ["Journal Article", *([RETRACTED_TYPE] if any(
+            u.get("type") == "retraction" for u in item.get("updates") or []) else [])],
+        "references": [{"refsource": "", "reftype": _REFTYPES[u["type"]], "pmid": int(u["PMID"]),
+                        "note": ""} for u in item.get("updates") or []
+                       if u.get("type") in _REFTYPES and str(u.get("PMID") or "").isdigit()],
         "recordstatus": "PubMed - indexed for MEDLINE",
         "pubstatus": "4",
         "articleids": ids,

@@ -366,3 +366,55 @@ def test_only_pubmeds_no_such_record_is_a_verdict() -> None:
     broken = parse_esummary(httpx.Response(200, json={"esummaryresult": ["Empty id list"]}),
                             ["1"], lambda p: p, "u")
     assert broken["1"].status == "unverified" and "Empty id list" in (broken["1"].reason or "")
+
+
+def test_notices_pubmed_links_are_reported_once_online_and_offline(tmp_path: Path) -> None:
+    """PubMed's retraction and expression-of-concern links (esummary ``references``) and its
+    ``Retracted Publication`` type are findings; a retraction the DOI's record already shows
+    is not reported twice."""
+    review = review_entries()
+    pubmed = public_pubmed()
+    registrar = public_records()
+    sorensen, macedo, tomasian = (str(review[k]["PMID"]) for k in
+                                  ("sorensen2019", "macedo2017", "tomasian2016"))
+    pubmed[sorensen]["updates"] = [{"type": "retraction", "PMID": "39999991"}]
+    pubmed[macedo]["updates"] = [{"type": "expression_of_concern", "PMID": "39999992"}]
+    pubmed[tomasian]["updates"] = [{"type": "retraction"}]  # the publication type only
+    doi = str(review["tomasian2016"]["DOI"]).lower()
+    registrar[doi] = {**registrar[doi], "updates": [{"type": "retraction", "DOI": "10.3174/notice.1",
+                                                    "source": "publisher"}]}
+    no_doi = {k: v for k, v in review["sorensen2019"].items() if k != "DOI"}
+    entries = [no_doi, review["macedo2017"], review["tomasian2016"], review["patchell2005"]]
+    md = manuscript(tmp_path, entries)
+    with FakeRegistrar(registrar, pubmed=pubmed) as server:
+        online = run_audit([str(md), "--refresh", "--format", "json"], server)
+    found = findings_of(online)
+    assert online.returncode == 1, online.stderr
+    retracted = [f for f in found if f["key"] == "sorensen2019" and f["code"] == "retracted"]
+    assert [(f["severity"], f["field"], f["found"], f["expected"]) for f in retracted] == [
+        ("error", "PMID", sorensen, "PMID 39999991")]
+    assert "PubMed" in retracted[0]["message"]
+    assert about(found, "macedo2017") == [("expression-of-concern", "warning", "PMID")]
+    # the registrar's retraction of the DOI, and not PubMed's of the same article again
+    assert about(found, "tomasian2016") == [("retracted", "error", "DOI")]
+    assert about(found, "patchell2005") == []
+    # offline, from the lock, the same; only the DOI suggestion for the entry without one is
+    # worded from PubMed's record, as online Crossref's search (never locked) made it
+    offline = findings_of(run_audit([str(md), "--format", "json"]))
+    assert [f for f in offline if f["code"] != "doi-suggested"] == [
+        f for f in found if f["code"] != "doi-suggested"]
+    assert [(f["key"], f["expected"]) for f in offline if f["code"] == "doi-suggested"] == [
+        (f["key"], f["expected"]) for f in found if f["code"] == "doi-suggested"]
+
+
+def test_a_retracted_publication_type_is_a_retraction_once() -> None:
+    """PubMed marks a retracted article by its type, and usually links the notice too:
+    one retraction either way, with the notice's PMID when PubMed gives it."""
+    typed = {"uid": "1", "title": "A.", "pubtype": ["Journal Article", "Retracted Publication"]}
+    assert esummary_to_csl(typed)["updates"] == [{"type": "retraction", "source": "PubMed"}]
+    linked = {**typed, "references": [
+        {"refsource": "Lancet. 2010;375:445", "reftype": "Retraction in", "pmid": 20137807, "note": ""},
+        {"refsource": "x", "reftype": "Comment in", "pmid": 5, "note": ""}]}
+    assert esummary_to_csl(linked)["updates"] == [
+        {"type": "retraction", "source": "PubMed", "PMID": "20137807"}]
+    assert "updates" not in esummary_to_csl({"uid": "1", "title": "A.", "pubtype": ["Review"]})
