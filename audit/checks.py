@@ -7,6 +7,7 @@ made from the lock (offline) or from a refresh (online) by :mod:`audit.cli`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -590,5 +591,19 @@ def run_checks(inputs: Inputs, works: list[Work], resolutions: dict[str, Resolut
         duplicates = check_duplicates(works)
     extra = list(extra)
     against_pubmed = check_pubmed(works, pubmed or {}, resolutions, [*extra, *registrar])
-    return [*check_citations(inputs), *check_identifiers(works), *duplicates,
-            *extra, *registrar, *against_pubmed]
+    found = [*check_citations(inputs), *check_identifiers(works), *duplicates,
+             *extra, *registrar, *against_pubmed]
+    return checked_through_pmid(found, works, pubmed or {})
+
+
+def checked_through_pmid(findings: list[Finding], works: Iterable[Work],
+                         pubmed: dict[str, Resolution]) -> list[Finding]:
+    """A work without a DOI whose PMID PubMed knows was checked after all, against
+    PubMed's record: its doi-missing warning ("cannot be checked") becomes info."""
+    confirmed = {w.key: w.pmid for w in works
+                 if w.pmid and (r := pubmed.get(w.pmid)) is not None and r.status == "ok"}
+    return [dataclasses.replace(f, severity=Severity.INFO,
+                                message=f"{f.message.split(':')[0]}: checked against PubMed's record "
+                                        f"for PMID {confirmed[f.key]} instead")
+            if f.code == "doi-missing" and f.severity == Severity.WARNING and f.key in confirmed
+            else f for f in findings]
