@@ -286,20 +286,25 @@ def test_pubmed_disagreements_online_and_the_same_offline(tmp_path: Path) -> Non
 
 def test_an_unknown_pmid_is_an_error_online_and_unverified_offline(tmp_path: Path) -> None:
     entry = {**review_entries()["sorensen2019"], "PMID": "39999993"}
-    md = manuscript(tmp_path, [entry], "And [@pmid:39999994].")
+    no_doi = {k: v for k, v in review_entries()["patchell2005"].items() if k != "DOI"}
+    no_doi.update(id="no-doi-unknown-pmid", PMID="39999995")
+    md = manuscript(tmp_path, [entry, no_doi], "And [@pmid:39999994].")
     with FakeRegistrar(public_records(), pubmed=public_pubmed()) as server:
         online = run_audit([str(md), "--refresh", "--format", "json"], server)
     found = findings_of(online)
     assert online.returncode == 1
     assert about(found, "sorensen2019") == [("pmid-not-found", "error", "PMID")]
     assert about(found, "pmid:39999994") == [("pmid-not-found", "error", "PMID")]
+    # not checked through its PMID either: the missing DOI stays a warning
+    assert ("doi-missing", "warning", None) in about(found, "no-doi-unknown-pmid")
     assert "cannot get document summary" in found[0]["message"]
     assert "pubmed" not in json.loads((tmp_path / "references.lock.json").read_text())
     # as for a DOI the registrar does not know: nothing locked, so unverified offline
     offline = findings_of(run_audit([str(md), "--format", "json"]))
     assert sorted((f["key"], f["code"]) for f in offline) == [
+        ("no-doi-unknown-pmid", "doi-missing"), ("no-doi-unknown-pmid", "unverified"),
         ("pmid:39999994", "unverified"), ("sorensen2019", "unverified")]
-    assert all("--refresh" in f["message"] for f in offline)
+    assert all("--refresh" in f["message"] for f in offline if f["code"] == "unverified")
 
 
 def test_pubmed_outage_is_unverified_and_locks_nothing(tmp_path: Path) -> None:
