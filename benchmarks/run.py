@@ -295,10 +295,15 @@ def replay(root: Path, step: dict[str, Any]) -> Sample | None:
     return None
 
 
+def paired_ratios(series: Series, floor: Series) -> list[float]:
+    """``series`` ÷ ``floor`` in each round, each pair measured in the same round (a series
+    measured in fewer rounds than the floor: in the first ones)."""
+    return [p / f for p, f in zip(series.times, floor.times, strict=False)]
+
+
 def paired_ratio(series: Series, floor: Series) -> float:
-    """The median over rounds of ``series`` ÷ ``floor``, each pair measured in the same round
-    (a series measured in fewer rounds than the floor: in the first ones)."""
-    pairs = [p / f for p, f in zip(series.times, floor.times, strict=False)]
+    """The median over rounds of :func:`paired_ratios`."""
+    pairs = paired_ratios(series, floor)
     return statistics.median(pairs) if pairs else float("nan")
 
 
@@ -881,21 +886,25 @@ class Report:
                 "each output's product and floor "
                 "back to back (taking turns at going first), so that the drifts of a shared machine "
                 "hit both alike; the ratio is the median over rounds of product ÷ floor (each pair "
-                "run back to back), the overhead the difference of the medians. "
+                "run back to back), with the smallest and largest of those per-round ratios beside it "
+                "(how far one round can swing on this machine), the overhead the difference of the "
+                "medians. "
                 f"Target: product ≤ {OVERHEAD_TARGET:.2f} × floor.",
                 "",
                 row("size", "output", "built with", "product median", "min", "max", "n",
-                    "floor median", "min", "max", "n", "ratio", "overhead s",
+                    "floor median", "min", "max", "n", "ratio", "round ratios min-max", "overhead s",
                     "peak MB product / floor", "target", "pass"),
-                row("---", "---", "---", *["---:"] * 12, "---"),
+                row("---", "---", "---", *["---:"] * 13, "---"),
             ]
             for size, target, how, r, series in self.output_rows():
                 ratio = r.ratio_of(series)
+                rounds = paired_ratios(series, r.floor)
                 over = series.median - r.floor.median if series.samples else float("nan")
                 lines.append(row(
                     size, target, how, *cells(series), *cells(r.floor),
                     "–" if series.skipped else (f"> {ratio:.1f}" if series.timed_out
                                                 else f"{ratio:.2f}"),
+                    f"{min(rounds):.2f}-{max(rounds):.2f}" if rounds else "–",
                     "–" if series.skipped else (f"> {over:.1f}" if series.timed_out
                                                 else fmt_s(over)),
                     f"{mb(series)} / {mb(r.floor)}",
