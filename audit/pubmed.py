@@ -25,7 +25,6 @@ API key (one request of it left unused, as for every limit the client paces to).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -36,7 +35,7 @@ from urllib.parse import urlencode
 import httpx
 
 from audit.identifiers import normalize_doi, normalize_pmcid, normalize_pmid
-from audit.registrar import RegistrarClient, Status, _RateLimiter, _Trace, _utcnow, load_json
+from audit.registrar import RegistrarClient, Status, _RateLimiter, _Trace, _utcnow, load_json, run_sync
 
 __all__ = ["PubMedClient", "PubMedOutcome", "csl_to_esummary", "esummary_to_csl"]
 
@@ -369,13 +368,7 @@ class PubMedClient:
     def fetch_many(self, pmids: Iterable[str]) -> dict[str, PubMedOutcome]:
         """Every PMID's outcome, keyed by the PMID as given (its own event loop, in a worker
         thread when called from inside a running loop)."""
-        coroutine = self.afetch_many(pmids)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, coroutine).result()
+        return run_sync(self.afetch_many(pmids))
 
     async def afetch_many(self, pmids: Iterable[str]) -> dict[str, PubMedOutcome]:
         given = list(dict.fromkeys(pmids))

@@ -31,11 +31,11 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -46,6 +46,7 @@ __all__ = ["BackgroundFetch", "FetchOutcome", "RegistrarClient", "crossref_to_cs
 
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 MAX_REDIRECTS = 5
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After
 INITIAL_LIMIT = (5, 1.0)  # (requests, per seconds) until a response advertises a limit
@@ -312,6 +313,17 @@ def _alias(response: httpx.Response) -> tuple[Status, str | None, str | None]:
     return "not-found", None, "a handle that is not an alias of a DOI"
 
 
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on an event loop of its own (in a worker thread when called from
+    inside a running loop) and return its result."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -533,13 +545,7 @@ class RegistrarClient:
         as soon as each outcome is known (so a caller can save work as it goes).
         Runs its own event loop (in a worker thread when called from inside a running loop).
         """
-        coroutine = self.afetch_many(dois, progress, on_result)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, coroutine).result()
+        return run_sync(self.afetch_many(dois, progress, on_result))
 
     # -- public, asynchronous
 
