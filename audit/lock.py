@@ -109,14 +109,15 @@ class Lock:
         return _fresh(self.get_pmid(pmid), max_age, now)
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "lock-version": LOCK_VERSION,
-            "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)}}
-        if self.aliases:
-            data["aliases"] = {short: self.aliases[short] for short in sorted(self.aliases)}
-        if self.pubmed:
-            data["pubmed"] = {pmid: self.pubmed[pmid].to_json() for pmid in _by_number(self.pubmed)}
-        return data
+        return {"lock-version": LOCK_VERSION,
+                "records": {doi: self.records[doi].to_json() for doi in sorted(self.records)},
+                **self._sections()}
+
+    def _sections(self) -> dict[str, dict[str, Any]]:
+        """The sections after ``records`` that have content, in order, as written."""
+        sections = {"aliases": {s: self.aliases[s] for s in sorted(self.aliases)},
+                    "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)}}
+        return {name: value for name, value in sections.items() if value}
 
     def dumps(self) -> str:
         """The file's text: ``json.dumps(self.to_json(), indent=2, ensure_ascii=False)``.
@@ -126,10 +127,8 @@ class Lock:
         """
         if not self.records:
             return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
-        sections = {"aliases": {s: self.aliases[s] for s in sorted(self.aliases)},
-                    "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)}}
         rest = "".join(f',\n  "{name}": ' + json.dumps(value, indent=2, ensure_ascii=False)
-                       .replace("\n", "\n  ") for name, value in sections.items() if value)
+                       .replace("\n", "\n  ") for name, value in self._sections().items())
         parts = []
         for doi in sorted(self.records):
             entry = self.records[doi]
@@ -236,8 +235,8 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         if known is not None and current is not known:
-            known.records, known.aliases, known.stamp = current.records, current.aliases, current.stamp
-            known.pubmed = current.pubmed
+            known.records, known.aliases, known.pubmed, known.stamp = (
+                current.records, current.aliases, current.pubmed, current.stamp)
         return current
 
 
