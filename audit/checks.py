@@ -80,7 +80,9 @@ class Inputs:
 _SHORT_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10/[a-z0-9]+)$", re.I)
 
 
-def _doi_fields(work: Work, raw: str | None) -> Work:
+def _identifier_fields(work: Work, raw: str | None) -> Work:
+    """The work's DOI fields from ``raw`` (its DOI as written), and its PMID from its item."""
+    work.pmid = normalize_pmid(str(work.item.get("PMID") or ""))
     if raw:
         work.raw_doi = str(raw)
         if short := _SHORT_DOI.match(work.raw_doi.strip()):
@@ -93,16 +95,10 @@ def _doi_fields(work: Work, raw: str | None) -> Work:
     return work
 
 
-def _pmid_field(work: Work) -> Work:
-    work.pmid = normalize_pmid(str(work.item.get("PMID") or ""))
-    return work
-
-
 def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
     """The works of the bibliography entries (the first part of :func:`works_from`)."""
-    return [_pmid_field(_doi_fields(Work(entry.key, entry.item, entry.file, entry.line,
-                                         "bibliography"), entry.item.get("DOI")))
-            for entry in entries]
+    return [_identifier_fields(Work(entry.key, entry.item, entry.file, entry.line, "bibliography"),
+                               entry.item.get("DOI")) for entry in entries]
 
 
 def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[Work]:
@@ -123,7 +119,7 @@ def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[W
             if parsed.scheme == "doi":
                 seen.add(key)
                 work = Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey")
-                works.append(_doi_fields(work, key.split(":", 1)[1]))
+                works.append(_identifier_fields(work, key.split(":", 1)[1]))
             elif parsed.scheme == "pmid" and parsed.problem is None:
                 seen.add(key)
                 works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
@@ -132,8 +128,8 @@ def works_from(inputs: Inputs, bibliography: list[Work] | None = None) -> list[W
         item = ref.item
         if ref.et_al:  # as printed: compare.py reads a literal "et al." as a truncated list
             item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
-        works.append(_pmid_field(_doi_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
-                                                  et_al=ref.et_al, query=ref.raw), item.get("DOI"))))
+        works.append(_identifier_fields(Work(f"#{ref.number}", item, None, ref.line, "printed",
+                                             et_al=ref.et_al, query=ref.raw), item.get("DOI")))
     return works
 
 
