@@ -1,13 +1,14 @@
-"""Sessions: build (and html/pdf/jats/docx), tests, audit, refresh, lint, bench, fake-registrar.
+"""Sessions: build (and html/pdf/jats/docx), tests, lint, audit, refresh, bench, fake-registrar.
 
-Thin on purpose: each session installs the project once per virtualenv and
-runs one module. Virtualenvs are reused; dependencies are reinstalled only
-when pyproject.toml changes.
+Thin on purpose: each session installs the project once per virtualenv and runs one
+command. Virtualenvs are reused; the project is reinstalled only when pyproject.toml
+changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import nox
@@ -17,11 +18,9 @@ nox.options.sessions = ["build"]
 nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).parent
-PYTHON = None  # the interpreter nox runs on (3.11+)
-
 
 # Bytecode for the project's own modules, kept under .nox/ (not in the source tree) even
-# where PYTHONDONTWRITEBYTECODE is set: compiling ~8,000 lines at every command costs
+# where PYTHONDONTWRITEBYTECODE is set: compiling the package at every command costs
 # 0.1-0.15 s, more than a small build's whole overhead.
 BYTECODE = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(ROOT / ".nox" / ".pycache")}
 
@@ -37,90 +36,79 @@ def install(session: nox.Session, extras: str = "") -> None:
     session.env.update(BYTECODE)  # for what the session runs (pip compiled its own packages)
 
 
-def _render(session: nox.Session, *targets: str) -> None:
+def command(session: nox.Session, *args: str) -> None:
+    """``manuscript-audit ARGS...`` with the session's own arguments after them."""
     install(session)
-    session.run("python", "-m", "audit.render", *targets, *session.posargs)
+    session.run("manuscript-audit", *args, *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def build(session: nox.Session) -> None:
     """Build HTML, PDF, JATS and DOCX into output/ (and output/manifest.json)."""
-    _render(session)
+    command(session, "build")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def html(session: nox.Session) -> None:
     """Build output/manuscript.html only."""
-    _render(session, "html")
+    command(session, "build", "html")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def pdf(session: nox.Session) -> None:
     """Build output/manuscript.pdf only (pandoc -> typst, no LaTeX)."""
-    _render(session, "pdf")
+    command(session, "build", "pdf")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def jats(session: nox.Session) -> None:
     """Build output/manuscript.xml only (JATS 1.3 Journal Publishing)."""
-    _render(session, "jats")
+    command(session, "build", "jats")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def docx(session: nox.Session) -> None:
     """Build output/manuscript.docx only."""
-    _render(session, "docx")
+    command(session, "build", "docx")
 
 
-@nox.session(python=PYTHON)
+@nox.session
+def audit(session: nox.Session) -> None:
+    """Audit the manuscript's citations offline, from the metadata lock."""
+    command(session, "audit")
+
+
+@nox.session
+def refresh(session: nox.Session) -> None:
+    """Fetch missing or stale registrar records into the lock (needs the network)."""
+    command(session, "refresh")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite."""
     install(session, "test")
     session.run("pytest", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over the package, the tests and this file."""
-    session.install("ruff")
-    session.run("ruff", "check", "audit", "tests", "noxfile.py")
+    """ruff, and mypy (strict) on the package."""
+    install(session, "lint")
+    session.run("ruff", "check", "audit", "tests", "benchmarks", "noxfile.py")
+    session.run("mypy")
 
 
-def _audit_args(session: nox.Session) -> list[str]:
-    """The review, plus the built HTML and JATS when they exist (their links are checked too)."""
-    args = ["manuscript/review.md"]
-    for flag, name in (("--html", "manuscript.html"), ("--jats", "manuscript.xml")):
-        if (ROOT / "output" / name).is_file():
-            args += [flag, f"output/{name}"]
-    return [*args, *session.posargs]
-
-
-@nox.session(python=PYTHON)
-def audit(session: nox.Session) -> None:
-    """Audit the review's citations offline, from the metadata lock."""
-    install(session)
-    session.run("python", "-m", "audit", *_audit_args(session))
-
-
-@nox.session(python=PYTHON)
-def refresh(session: nox.Session) -> None:
-    """Fetch missing or stale registrar records into the lock (needs the network)."""
-    install(session)
-    session.run("python", "-m", "audit", "--refresh", *_audit_args(session))
-
-
-@nox.session(name="fake-registrar", python=PYTHON)
+@nox.session(name="fake-registrar")
 def fake_registrar(session: nox.Session) -> None:
-    """Serve a local Crossref-format registrar: nox -s fake-registrar -- --records FILE [...]."""
-    install(session, "test")
-    session.run("python", "tests/fake_registrar.py", *session.posargs)
+    """Serve a local Crossref/doi.org/PubMed-format registrar: -- --records FILE [...]."""
+    install(session)
+    session.run("python", "-m", "audit.sources.fake", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks at 40, 600 and 5,000 references into benchmarks/RESULTS.md (-- --quick to iterate)."""
-    import sys
-
     install(session, "test")
     # the interpreter running nox (it has nox): the benchmark times `nox -s build` through it
     session.run("python", "-m", "benchmarks.run", *session.posargs,

@@ -29,6 +29,7 @@ __all__ = [
     "normalize_isbn",
     "normalize_pmcid",
     "normalize_pmid",
+    "normalize_short_doi",
     "parse_citekey",
 ]
 
@@ -148,6 +149,16 @@ def normalize_doi(text: str) -> DoiNormalization:
         return reject("whitespace or control characters inside the DOI")
     doi = s.lower()
     return DoiNormalization(doi, original, doi != original, None)
+
+
+_SHORT_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10/[a-z0-9]+)$", re.IGNORECASE)
+
+
+def normalize_short_doi(text: str) -> str | None:
+    """A shortDOI (``10/abcd``, a handle doi.org expands to a full DOI), bare and lower case,
+    from ``10/abcd``, ``doi:10/abcd`` or its doi.org URL; else ``None``."""
+    match = _SHORT_DOI.match(text.strip()) if isinstance(text, str) else None
+    return match.group(1).lower() if match else None
 
 
 # Characters left as they are in a doi.org URL path; everything else

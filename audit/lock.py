@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from audit.errors import InputError
+from audit.files import write_atomic
 from audit.identifiers import normalize_pmid
-from audit.manuscript import InputError
+from audit.model import Outcome, now_iso
 
 LOCK_VERSION = 1
 DEFAULT_NAME = "references.lock.json"
@@ -44,6 +44,18 @@ class LockedRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"fetched": self.fetched, "provenance": self.provenance, "record": self.record}
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> LockedRecord:
+        """A source's good answer, as locked: the record, when and from where."""
+        assert outcome.status == "ok" and outcome.record is not None
+        return cls(record=outcome.record, fetched=outcome.fetched or now_iso(),
+                   provenance={"source": outcome.source, "url": outcome.url})
+
+    def outcome(self, asked: str) -> Outcome:
+        """The locked record as the answer its source gave."""
+        return Outcome(asked, "ok", record=self.record,
+                       source=str(self.provenance.get("source", "lock")), fetched=self.fetched)
 
 
 @dataclass
@@ -142,6 +154,24 @@ class Lock:
                 + _RECORD_INDENT + f",\n{_RECORD_INDENT}".join(parts) + "\n  }" + rest + "\n}")
 
 
+def answers(ids: list[str], locked: Callable[[str], LockedRecord | None],
+            failures: Mapping[str, Outcome], refreshed: bool) -> dict[str, Outcome]:
+    """Each identifier's answer: this run's failure, else the locked record, else
+    ``unverified`` (never a pass). ``locked`` is :meth:`Lock.get` or :meth:`Lock.get_pmid`."""
+    out: dict[str, Outcome] = {}
+    for key in ids:
+        entry = locked(key)
+        if key in failures:
+            out[key] = failures[key]
+        elif entry is not None:
+            out[key] = entry.outcome(key)
+        else:
+            why = ("not in the metadata lock" if refreshed else
+                   "not in the metadata lock (run with --refresh to fetch it)")
+            out[key] = Outcome(key, "unverified", reason=why)
+    return out
+
+
 def _locked(entry: dict[str, Any]) -> LockedRecord:
     return LockedRecord(record=entry["record"], fetched=str(entry.get("fetched", "")),
                         provenance=dict(entry.get("provenance", {})))
@@ -173,28 +203,6 @@ def _fresh(entry: LockedRecord | None, max_age: timedelta | None, now: datetime 
     return age is not None and age <= max_age
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a reader (or a crash) sees old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
     """Hold the lockfile's companion ``.lock`` so that concurrent refreshes take turns."""
@@ -213,7 +221,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
-          aliases: dict[str, dict[str, Any]] | None = None,
+          aliases: Mapping[str, dict[str, Any]] | None = None,
           pubmed: dict[str, LockedRecord] | None = None) -> Lock:
     """Add ``new`` records (and shortDOI ``aliases``, and PubMed's records by PMID) to the
     lock on disk and save it, under the file lock.
@@ -238,10 +246,6 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
             known.records, known.aliases, known.pubmed, known.stamp = (
                 current.records, current.aliases, current.pubmed, current.stamp)
         return current
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 class Writer:

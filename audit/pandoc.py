@@ -1,20 +1,20 @@
-"""Running pandoc (from ``pypandoc-binary``, so no system pandoc is needed)."""
+"""pandoc: running it (from ``pypandoc-binary``, so no system pandoc is needed) and reading
+the JSON AST it writes."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
+import os
 import re
-import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit import early
 from audit.errors import LocatedError
-from audit.watch import Watch
 
 
 class PandocError(LocatedError):
@@ -23,10 +23,18 @@ class PandocError(LocatedError):
 
 @functools.cache
 def pandoc_path() -> str:
-    """The pandoc binary shipped by pypandoc-binary (found without probing ``$PATH``)."""
-    bundled = early.bundled_pandoc()
-    if bundled is not None:
-        return bundled
+    """The pandoc binary shipped by pypandoc-binary.
+
+    Found where ``import pypandoc`` would find it, without importing pypandoc (0.1 s,
+    a fifth of a small build); pypandoc is asked only when it is installed otherwise.
+    """
+    for entry in sys.path:
+        folder = os.path.join(entry or ".", "pypandoc")
+        if os.path.isfile(os.path.join(folder, "__init__.py")):
+            bundled = os.path.join(folder, "files", "pandoc")
+            if os.path.isfile(bundled):
+                return bundled
+            break
     import pypandoc
 
     return str(pypandoc.get_pandoc_path())
@@ -64,7 +72,7 @@ _LINE = re.compile(r"line (\d+)")
 
 def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = None,
         source: str | None = None, env: dict[str, str] | None = None) -> PandocRun:
-    """Run pandoc with ``args``; raise :class:`PandocError` naming ``source`` on failure."""
+    """Run pandoc with ``args``; its warnings, or :class:`PandocError` naming ``source``."""
     cmd = [pandoc_path(), *args]
     with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input_text is not None
                           else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -74,137 +82,88 @@ def run(args: list[str], *, cwd: Path | None = None, input_text: str | None = No
         except BaseException:  # interrupted: leave no pandoc running (as subprocess.run does)
             proc.kill()
             raise
-    return _finished(cmd, proc.returncode, stdout, stderr, source)
-
-
-class Running:
-    """A pandoc process writing ``output``, its messages going to the file ``log``.
-
-    The log is a file, not a pipe: a long warning list cannot block pandoc, and the
-    messages are complete at its exit. :meth:`written` returns as soon as pandoc has
-    closed its output (:mod:`audit.watch`), so that the next step can begin while
-    pandoc exits; :meth:`result` waits for the exit and reports a failure.
-
-    With ``stdin``, pandoc starts before its input exists and reads it from standard
-    input: it spends about 40 ms starting (loading itself, reading its defaults file)
-    before it reads any input, and a writer started while the AST step still runs has
-    done that by the time the AST is ready. :meth:`feed` then sends it the input file,
-    which gives the same output as naming that file on the command line: the JSON
-    reader needs no file name, and images are looked up in the resource path, not
-    beside the input.
-    """
-
-    def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str], log: Path,
-                 output: Path, stdin: bool = False) -> None:
-        self.args, self.cwd, self.log, self.output = args, cwd, log, output
-        self.cmd = [pandoc_path(), *args]
-        with open(log, "wb") as stderr:
-            self.proc = subprocess.Popen(self.cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                         stderr=stderr)
-        # fed later: watched from then on; otherwise from now (a quicker close is seen as the exit)
-        self.watch: Watch | None = None if stdin else Watch(output, self.proc.pid)
-
-    def feed(self, path: Path) -> None:
-        """Send the file at ``path`` as the input (then :meth:`written`, :meth:`result`)."""
-        assert self.proc.stdin is not None
-        self.watch = Watch(self.output, self.proc.pid)  # before pandoc can write anything
-        self.cmd = [*self.cmd, str(path)]  # reported as the command line it stands for
-        try:
-            try:
-                with open(path, "rb") as f:
-                    shutil.copyfileobj(f, self.proc.stdin, 1 << 20)
-                self.proc.stdin.close()
-            except BrokenPipeError:  # pandoc stopped early: its own message says why
-                pass
-        except BaseException:  # interrupted: leave no pandoc running
-            self.stop()
-            raise
-
-    def written(self) -> bool:
-        """Wait until the output is written: True if pandoc may still be exiting, False
-        when it has ended (it may have failed: :meth:`result` tells)."""
-        try:
-            if self.watch is not None and self.watch.wait():
-                return True
-            self.proc.wait()
-        except BaseException:  # interrupted: leave no pandoc running
-            self.stop()
-            raise
-        return False
-
-    def result(self, *, source: str | None = None) -> PandocRun:
-        """Wait for pandoc to end; its warnings, or :class:`PandocError` if it failed."""
-        try:
-            returncode = self.proc.wait()
-        except BaseException:  # interrupted: leave no pandoc running
-            self.stop()
-            raise
-        self._closed()
-        stderr = self.log.read_text("utf-8", errors="replace")
-        self.log.unlink(missing_ok=True)
-        return _finished(self.cmd, returncode, "", stderr, source)
-
-    def stop(self) -> None:
-        """Stop it without output (the AST step failed, or the step runs otherwise)."""
-        self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-        self._closed()
-        self.log.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        """Stop it from another thread: the one waiting for it sees it fail (and cleans up)."""
-        self.proc.kill()
-
-    def _closed(self) -> None:
-        if self.watch is not None:
-            self.watch.close()
-
-
-class Adopted:
-    """The AST step the command line started early (see :mod:`audit.early`), as a :class:`Running`."""
-
-    def __init__(self, process: early.Early, output: Path) -> None:
-        self.process = process
-        self.watch = Watch(output, process.pid)
-        self.ended: tuple[int, str] | None = None
-
-    def written(self) -> bool:
-        try:
-            closed = self.watch.wait()
-        except BaseException:  # interrupted: leave no pandoc running
-            self.stop()
-            raise
-        if not closed:
-            self.ended = early.wait(self.process)
-        return closed
-
-    def result(self, *, source: str | None = None) -> PandocRun:
-        try:
-            returncode, stderr = self.ended or early.wait(self.process)
-        finally:
-            self.watch.close()
-        return _finished(self.process.argv, returncode, "", stderr, source)
-
-    def stop(self) -> None:
-        early.stop(self.process)
-        self.watch.close()
-
-
-def _finished(cmd: list[str], returncode: int, stdout: str, stderr: str,
-              source: str | None) -> PandocRun:
     warnings = [w.strip() for w in stderr.splitlines() if w.strip()]
-    if returncode != 0:
-        message = " ".join(warnings) or f"pandoc exited with status {returncode}"
+    if proc.returncode != 0:
+        message = " ".join(warnings) or f"pandoc exited with status {proc.returncode}"
         match = _LINE.search(message)
         raise PandocError(message, file=source, line=int(match.group(1)) if match else None)
     return PandocRun(args=cmd, stdout=stdout, warnings=warnings)
 
 
-def to_json(path: Path, *, fmt: str = "markdown", extra: list[str] | None = None) -> dict[str, Any]:
-    """Read one file with pandoc and return its JSON AST."""
-    result = run(["-f", fmt, "-t", "json", *(extra or []), str(path)], source=str(path))
-    return json.loads(result.stdout)
+# --- the JSON AST ----------------------------------------------------------
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every pandoc element (a dict with ``t``) under ``node``, depth first, in order."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "t" in item:
+                yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def stringify(inlines: Any) -> str:
+    """The plain text of inline elements."""
+    parts: list[str] = []
+    for el in walk(inlines):
+        t = el["t"]
+        if t == "Str":
+            parts.append(el["c"])
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif t in ("Code", "Math", "RawInline"):
+            parts.append(el["c"][-1])
+    return "".join(parts)
+
+
+def meta_value(value: Any) -> Any:
+    """Turn pandoc's typed metadata (MetaMap, MetaInlines, …) into plain Python values."""
+    if not isinstance(value, dict) or "t" not in value:
+        return value
+    t = value["t"]
+    c: Any = value.get("c")
+    if t == "MetaMap":
+        return {k: meta_value(v) for k, v in c.items()}
+    if t == "MetaList":
+        return [meta_value(v) for v in c]
+    if t == "MetaBool":
+        return bool(c)
+    if t == "MetaString":
+        return c
+    if t in ("MetaInlines", "MetaBlocks"):
+        return stringify(c)
+    return c
+
+
+BLOCKS = '"blocks":['
+_META = re.compile(r'\{"pandoc-api-version":\[[\d,]*\],"meta":')
+
+
+def ast_meta(raw: str) -> dict[str, Any]:
+    """The ``meta`` object of an AST's JSON text, decoded without the (large) body.
+
+    pandoc writes the API version, then ``meta``, then ``blocks``; anything else is
+    decoded whole.
+    """
+    head = _META.match(raw)
+    if head is None:
+        return dict(json.loads(raw).get("meta", {}))
+    meta, _ = json.JSONDecoder().raw_decode(raw, head.end())
+    return dict(meta)
+
+
+def ast_elements(raw: str, kind: str, start: int = 0
+                 ) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """(element, start, end) for each ``kind`` element (``Cite``, ``Image``…) in an AST's JSON text.
+
+    Each element is decoded where it starts, so a large AST is never walked in Python.
+    """
+    if raw.find(f'"{kind}"', start) < 0:  # none at all (the usual case for images): no scan
+        return
+    decoder = json.JSONDecoder()
+    for match in re.compile(r'\{"t":\s*"' + re.escape(kind) + '"').finditer(raw, start):
+        element, end = decoder.raw_decode(raw, match.start())
+        yield element, match.start(), end

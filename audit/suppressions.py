@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from .findings import Finding
-from .report import CODES
+from audit.errors import InputError
+from audit.model import CODES, Finding
 
 __all__ = [
     "DEFAULT_FILENAME",
@@ -42,15 +42,13 @@ _ENTRY_KEYS = ("code", "key", "field", "reason")
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-class SuppressionError(Exception):
-    """A suppressions file that cannot be used; the message starts with ``path:line:``."""
+class SuppressionError(InputError):
+    """A suppressions file that cannot be used; ``str()`` is ``path:line: message``."""
 
     def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        super().__init__(message, file=path, line=line)
         self.path = str(path)
-        self.line = line
         self.detail = message
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)

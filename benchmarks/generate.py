@@ -472,8 +472,8 @@ def make_references(
 def lock_records(items: list[dict[str, Any]]) -> dict[str, Any]:
     """The metadata lock for ``items``: each DOI's record as the registrar would give it,
     and each PMID's as PubMed would (through the registrars' own formats and back)."""
-    from audit.pubmed import csl_to_esummary, esummary_to_csl
-    from audit.registrar import crossref_to_csl, csl_to_crossref
+    from audit.sources.crossref import crossref_to_csl, csl_to_crossref
+    from audit.sources.pubmed import csl_to_esummary, esummary_to_csl
 
     pubmed = {}
     for item in items:

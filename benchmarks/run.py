@@ -4,7 +4,7 @@
 
 What is measured (each as median, min and max of ``--runs`` timed runs after one untimed warm-up):
 
-* each output (html, pdf, jats, docx) through the product, ``python -m audit.render --root P TARGET``,
+* each output (html, pdf, jats, docx) through the product, ``python -m audit build --root P TARGET``,
   against the *floor*: the pandoc (and typst) command lines of ``output/manifest.json`` replayed
   directly, each ``argv`` in its ``cwd`` (the AST step is part of every output's floor; typst is
   compiled with the ``typst`` Python package exactly as the product does, timing the compile call
@@ -79,9 +79,13 @@ print(json.dumps({"seconds": time.perf_counter() - t}))
 
 SERIAL_CHILD = """
 import json, sys, time
-from audit.registrar import RegistrarClient
+from audit.sources import Settings
+from audit.sources.http import Client
+from audit.sources.registrar import Registrar
 dois = json.loads(sys.argv[1])
-client = RegistrarClient.from_env(max_concurrency=1, total_deadline=3600)
+settings = Settings.from_env()
+client = Registrar(Client(max_concurrency=1, total_deadline=3600), settings.crossref_url,
+                   settings.doi_url)
 t = time.perf_counter()
 out = client.fetch_many(dois)
 print(json.dumps({"seconds": time.perf_counter() - t,
@@ -255,14 +259,14 @@ def loadavg() -> str:
 @functools.cache
 def force_flag() -> tuple[str, ...]:
     """``--force`` when the build skips up-to-date outputs (then a warm build of an output needs it)."""
-    out = subprocess.run([sys.executable, "-m", "audit.render", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "audit", "build", "--help"], capture_output=True, text=True)
     return ("--force",) if "--force" in out.stdout else ()
 
 
 def product(root: Path, *targets: str, timeout: float | None = None, force: bool = False) -> Sample:
     extra = force_flag() if force else ()
     return run(
-        [sys.executable, "-m", "audit.render", "--root", str(root), *extra, *targets],
+        [sys.executable, "-m", "audit", "build", "--root", str(root), *extra, *targets],
         cwd=root,
         timeout=timeout,
     )
@@ -372,7 +376,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None,
     times as many) while they are cheap (:class:`Plan`); a first round that took
     under ``2 × plan.warm_limit`` is an extra, untimed warm-up.
 
-    The product is ``python -m audit.render`` (``direct``), or the same through
+    The product is ``python -m audit build`` (``direct``), or the same through
     ``nox -s build -- --force TARGET`` (``via_nox``, the nox command, in :func:`nox_copy`
     of the project, whose manifest the floor then replays), or both: then the build
     through nox follows the direct one in the warm-up and the first ``plan.runs`` rounds.
@@ -458,7 +462,7 @@ def bench_outputs(root: Path, plan: Plan, via_nox: list[str] | None = None,
 
 def bench_nothing_changed(root: Path, plan: Plan, nox: list[str] | None = None) -> Series:
     """The next build of the unchanged project, after one untimed build that brings it up
-    to date: ``nox -s build`` in :func:`nox_copy` with ``nox``, else ``python -m audit.render``."""
+    to date: ``nox -s build`` in :func:`nox_copy` with ``nox``, else ``python -m audit build``."""
     if nox:
         def thunk() -> Sample:
             return nox_build(nox, root, timeout=plan.timeout, force=False)
@@ -501,7 +505,7 @@ def nox_ready(nox: tuple[str, ...]) -> None:
 class FullBuild:
     """The main job, all four outputs, against every step of its manifest replayed directly."""
 
-    product: Series = field(default_factory=Series)  # python -m audit.render --force
+    product: Series = field(default_factory=Series)  # python -m audit build --force
     via_nox: Series = field(default_factory=Series)  # nox -s build -- --force
     floor: Series = field(default_factory=Series)  # every manifest step, one after another
     critical: Series = field(default_factory=Series)  # the AST plus the slowest output's own steps
@@ -582,17 +586,13 @@ class RefreshResult:
 
 
 def _registrar(records: dict[str, Any]) -> Any:
-    if str(ROOT / "tests") not in sys.path:
-        sys.path.insert(0, str(ROOT / "tests"))
-    from fake_registrar import FakeRegistrar
+    from audit.sources.fake import FakeRegistrar
 
     return FakeRegistrar(records, rate_limit=RATE_LIMIT, rate_interval=RATE_INTERVAL, latency=LATENCY)
 
 
 def bench_refresh(root: Path, n: int, serial_n: int, plan: Plan) -> RefreshResult:
-    if str(ROOT / "tests") not in sys.path:
-        sys.path.insert(0, str(ROOT / "tests"))
-    from fake_registrar import records_from_csl
+    from audit.sources.fake import records_from_csl
 
     items = json.loads((root / "manuscript" / "references.json").read_text("utf-8"))
     records = records_from_csl(items)
@@ -777,8 +777,8 @@ def machine() -> list[str]:
     # changes other than this file's own (an earlier run's results, not yet committed)
     dirty = [ln for ln in out("git", "status", "--porcelain").splitlines()
              if ln.strip() and not ln.endswith("benchmarks/RESULTS.md")]
+    from audit.build.manifest import typst_version
     from audit.pandoc import pandoc_version
-    from audit.render import typst_version
 
     versions = {
         "python": platform.python_version(),
@@ -874,7 +874,7 @@ class Report:
                 "`nox -s build -- --root P --force TARGET` (the session's venv reused and the project "
                 "installed; in a copy of the project, whose manifest the floor then replays: nox's venv "
                 "has its own pandoc and CSL paths), and at S also the command nox runs, "
-                "`python -m audit.render --root P --force TARGET`, in the same rounds. "
+                "`python -m audit build --root P --force TARGET`, in the same rounds. "
                 "Floor: the pandoc and typst command lines of `output/manifest.json` replayed directly, "
                 "each `argv` in its `cwd`: the AST step plus the output's own steps (typst through the "
                 "`typst` package as the product does, timing the compile call only, so neither "
@@ -944,7 +944,7 @@ class Report:
                 for target, r in b.outputs.items():
                     if r.extra.samples:
                         lines.append(row(size, f"{target}: the product's own Python steps, replayed "
-                                         "(`python -m audit.render`, product only)", *cells(r.extra), "–"))
+                                         "(`python -m audit build`, product only)", *cells(r.extra), "–"))
         if self.nothing:
             lines += [
                 "",
@@ -953,7 +953,7 @@ class Report:
                 "`nox -s build -- --root P` (all four outputs; its venv reused, in the copy of the "
                 "project the outputs were built in) right after an identical build: nox, then the "
                 "up-to-date check that skips every output. Where nox is not installed, "
-                "`python -m audit.render --root P`. "
+                "`python -m audit build --root P`. "
                 f"Target ≤ {NOTHING_CHANGED_TARGET} s.",
                 "",
                 row("size", "built with", "median", "min", "max", "n", "peak MB", "target", "pass"),
@@ -974,7 +974,7 @@ class Report:
                 through = self.nothing.get(size)
                 extra = (f"; nox adds {through.median - s.median:+.2f} s"
                          if s.ok and through and through.ok else "")
-                lines.append(f"\nThe command nox runs, directly (`python -m audit.render --root P`), {size}: "
+                lines.append(f"\nThe command nox runs, directly (`python -m audit build --root P`), {size}: "
                              f"{cells(s)[0]} s (min {cells(s)[1]}, max {cells(s)[2]}, n {s.n}){extra}.")
         if self.audit:
             lines += [
@@ -1012,7 +1012,7 @@ class Report:
         """(size, output, how it was built, its result, the series) for each way measured."""
         for size, b in self.builds.items():
             for target, r in b.outputs.items():
-                for how, series in (("nox -s build", r.via_nox), ("python -m audit.render", r.product)):
+                for how, series in (("nox -s build", r.via_nox), ("python -m audit build", r.product)):
                     if series.samples or series.timed_out is not None or series.skipped:
                         yield size, target, how, r, series
 
@@ -1073,7 +1073,7 @@ class Report:
             "### The whole build, through nox",
             "",
             "`nox -s build -- --root P --force` (all four outputs, rebuilt; in the copy of the "
-            "project) and `python -m audit.render --root P --force`, against every step of the "
+            "project) and `python -m audit build --root P --force`, against every step of the "
             "build's `output/manifest.json` replayed directly one after another: the same pandoc and "
             "typst command lines a user would type. The product writes the four outputs side by side "
             "from one AST, so it can be quicker than that replay; the critical path (the AST plus "
@@ -1085,7 +1085,7 @@ class Report:
         ]
         for size, f in self.full.items():
             for what, s in (("through nox: `nox -s build -- --force`", f.via_nox),
-                            ("product: `python -m audit.render --force`", f.product),
+                            ("product: `python -m audit build --force`", f.product),
                             ("floor: every manifest step, one after another", f.floor),
                             ("critical path: AST + slowest output's steps", f.critical)):
                 lines.append(row(size, what, *cells(s), mb(s), f"{f.ratio(s):.2f}"))
@@ -1348,7 +1348,7 @@ def main(argv: list[str] | None = None) -> int:
                        lambda r=root, n=nox: bench_nothing_changed(r, plan, n))
         ):
             rep.nothing[size] = s
-            rep.nothing_how[size] = "nox -s build" if nox else "python -m audit.render"
+            rep.nothing_how[size] = "nox -s build" if nox else "python -m audit build"
             if nox and size == "S" and (
                 s := stage(f"{size}: nothing-changed build (directly)",
                            lambda r=root: bench_nothing_changed(r, plan))

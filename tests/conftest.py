@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-JATS_DTD = SHARED / "jats-schema" / "jats-1.3" / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
+JATS_SCHEMA = ROOT / "audit" / "build" / "formats" / "jats-1.3"  # shipped with the package
+JATS_DTD = JATS_SCHEMA / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
 EPOCH = "1700000000"
 
 
@@ -36,10 +37,11 @@ def copy_project(dest: Path) -> Path:
 
 def render(root: Path, *args: str, env: dict[str, str] | None = None
            ) -> subprocess.CompletedProcess[str]:
-    """Run the build exactly as ``nox -s build`` does (``python -m audit.render``)."""
-    full_env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "JATS_SCHEMA_DIR": str(JATS_DTD.parents[1]),
-                **(env or {})}
-    return subprocess.run([sys.executable, "-m", "audit.render", "--root", str(root), *args],
+    """Run the build exactly as ``nox -s build`` does (``manuscript-audit build``)."""
+    # the schema shipped with the package, unless a test names another
+    full_env = {k: v for k, v in os.environ.items() if k != "JATS_SCHEMA_DIR"}
+    full_env |= {"SOURCE_DATE_EPOCH": EPOCH, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "audit", "build", "--root", str(root), *args],
                           cwd=root, env=full_env, capture_output=True, text=True, timeout=600)
 
 
@@ -57,19 +59,3 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = render(root)
     assert proc.returncode == 0, proc.stderr
     return root / "output"
-
-
-def pandocs_in(root: Path) -> list[int]:
-    """pandoc processes working in ``root`` or a folder inside it (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            exe = os.readlink(entry / "exe")
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if os.path.basename(exe) == "pandoc" and root.resolve() in (Path(cwd), *Path(cwd).parents):
-            found.append(int(entry.name))
-    return found

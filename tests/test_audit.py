@@ -295,7 +295,7 @@ def _bibliography_for_chunks(tmp_path: Path) -> tuple[Path, list[dict]]:
 
 
 def test_csl_json_read_in_parts_is_what_one_pandoc_reads(tmp_path: Path) -> None:
-    from audit import bibliography
+    from audit.inputs import bibliography
 
     path, items = _bibliography_for_chunks(tmp_path)
     whole = bibliography._read_with_pandoc(path, "csljson", path.read_text("utf-8"), False)
@@ -306,7 +306,7 @@ def test_csl_json_read_in_parts_is_what_one_pandoc_reads(tmp_path: Path) -> None
 
 def test_a_bibliography_loaded_in_parts_keeps_keys_items_and_lines(tmp_path: Path,
                                                                     monkeypatch) -> None:
-    from audit import bibliography
+    from audit.inputs import bibliography
 
     monkeypatch.setenv("AUDIT_CACHE_DIR", "")  # each load reads with pandoc
     path, items = _bibliography_for_chunks(tmp_path)
@@ -322,7 +322,7 @@ def test_a_bibliography_loaded_in_parts_keeps_keys_items_and_lines(tmp_path: Pat
 # --- pandoc's reading of a bibliography is kept for the same text ------------------------
 
 def test_an_unchanged_bibliography_is_read_from_the_cache(tmp_path: Path, monkeypatch) -> None:
-    from audit import bibliography
+    from audit.inputs import bibliography
 
     monkeypatch.setenv("AUDIT_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "refs.json"
@@ -339,7 +339,7 @@ def test_an_unchanged_bibliography_is_read_from_the_cache(tmp_path: Path, monkey
 
 
 def test_a_damaged_cache_or_none_means_pandoc_reads(tmp_path: Path, monkeypatch) -> None:
-    from audit import bibliography
+    from audit.inputs import bibliography
 
     monkeypatch.setenv("AUDIT_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "refs.json"

@@ -1,7 +1,7 @@
 """The audit against a registrar: a real HTTP server on 127.0.0.1 speaking Crossref's format.
 
 Records are real registrar-derived CSL JSON (the meta-review corpus, retrieved by
-Manubot); faults are injected per DOI by tests/fake_registrar.py.
+Manubot); faults are injected per DOI by audit.sources.fake.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from audit.sources.fake import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
 from tests.conftest import ROOT, need_shared
-from tests.fake_registrar import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
 
 CORPUS = ("corpora", "meta-review")
 

@@ -252,7 +252,7 @@ def test_50mb_bibliography_loads_with_lines_and_sane_memory(big_project: Path) -
     size = (big_project / "refs.json").stat().st_size
     assert 45e6 < size < 60e6, size
     script = ("import json, resource, sys; from pathlib import Path; "
-              "from audit.bibliography import load; "
+              "from audit.inputs.bibliography import load; "
               "e = load(Path(sys.argv[1])); "
               "print(json.dumps([len(e), e[0].line, e[-1].key, e[-1].line, "
               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "

@@ -28,7 +28,7 @@ def test_a_quick_benchmark_run_measures_every_target(tmp_path: Path) -> None:
     text = results.read_text()
     # one verdict per output, each a measured ratio
     for target in ("html", "pdf", "jats", "docx"):
-        assert re.search(rf"^\| S {target} \(python -m audit\.render\): product ≤ 1\.10 × floor "
+        assert re.search(rf"^\| S {target} \(python -m audit build\): product ≤ 1\.10 × floor "
                          r"\| \d+\.\d\d× \| ", text, re.M), target
     # the floor is the manifest's own commands, pandoc and typst among them
     for step in ("ast", "html:pandoc", "pdf:pandoc", "pdf:typst", "jats:pandoc", "docx:pandoc"):
@@ -43,7 +43,7 @@ def test_a_quick_benchmark_run_measures_every_target(tmp_path: Path) -> None:
 STAND_IN_NOX = """
 import subprocess, sys
 args = sys.argv[sys.argv.index("--") + 1:]
-raise SystemExit(subprocess.call([sys.executable, "-m", "audit.render", *args]))
+raise SystemExit(subprocess.call([sys.executable, "-m", "audit", "build", *args]))
 """
 
 
@@ -91,4 +91,4 @@ def test_each_output_through_nox_is_measured_against_the_copy_it_built(tmp_path:
     for target in ("html", "pdf", "jats", "docx"):
         assert re.search(rf"^\| S {target} \(nox -s build\): product ≤ 1\.10 × floor \| \d+\.\d\d× \| ",
                          text, re.M), target
-    assert "python -m audit.render" not in text
+    assert "python -m audit build" not in text

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
-from audit.pandoc import PandocError, Running, pandoc_path
-from audit.render import tidy_jats
-from tests.conftest import ROOT, copy_project, need_shared, pandocs_in, render
+from audit.build.formats.jats import tidy_jats
+from audit.pandoc import pandoc_path
+from tests.conftest import JATS_SCHEMA, ROOT, SHARED, copy_project, need_shared, render
 
 OUTPUTS = ("manuscript.html", "manuscript.pdf", "manuscript.xml", "manuscript.docx")
 
@@ -192,7 +192,6 @@ def test_missing_citation_key_fails_with_key_file_and_line(project: Path) -> Non
     assert "nosuchkey2099" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert (project / "output" / "manuscript.html").read_text() == "previous build"
-    assert not pandocs_in(project)  # the writers started beside the AST step were stopped
 
 
 def test_unknown_style_is_a_clear_error(project: Path) -> None:
@@ -210,6 +209,35 @@ def test_another_style_by_name_changes_the_citations(project: Path) -> None:
     assert re.search(r"Tomasian &amp; Jennings, 2023|Tomasian and Jennings, 2023", text)
     manifest = json.loads((project / "output" / "manifest.json").read_text())
     assert manifest["style"]["id"] == "apa"
+
+
+def test_a_project_with_nothing_beside_it_validates_its_jats(project: Path) -> None:
+    """The DTD ships with the package: a project anywhere (here a folder with no ../shared
+    beside it) has its JATS validated, and a broken JATS would fail the build."""
+    assert not (project.parent / "shared").exists()
+    proc = render(project, "jats")
+    assert proc.returncode == 0, proc.stderr
+    shipped = JATS_SCHEMA / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
+    assert f"jats: valid against {os.path.relpath(shipped, project)}" in proc.stderr
+
+
+def test_the_shipped_jats_schema_is_the_niso_dtd_unmodified() -> None:
+    """Every file the DTD loads is there, byte for byte as listed (and as in ../shared's copy
+    of the NISO distribution, when it is beside the repository)."""
+    listed = dict(reversed(line.split("  ", 1)) for line in
+                  (JATS_SCHEMA / "MANIFEST.sha256").read_text().splitlines())
+    shipped = {str(p.relative_to(JATS_SCHEMA)) for p in (JATS_SCHEMA / "dtd").rglob("*") if p.is_file()}
+    assert shipped == set(listed)
+    assert "dtd/JATS-journalpublishing1-3-mathml3.dtd" in shipped and len(shipped) == 62
+    for name, digest in listed.items():
+        assert hashlib.sha256((JATS_SCHEMA / name).read_bytes()).hexdigest() == digest, name
+    original = SHARED / "jats-schema" / "jats-1.3"
+    if original.is_dir():
+        for name in listed:
+            assert (JATS_SCHEMA / name).read_bytes() == (original / name).read_bytes(), name
+    # the notices stay in the files
+    assert "This DTD is in the public domain" in (
+        JATS_SCHEMA / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd").read_text()
 
 
 def test_jats_without_schema_still_builds_and_says_so(project: Path) -> None:
@@ -308,58 +336,6 @@ def test_the_manifest_commands_replayed_reproduce_every_output(built: Path, tmp_
             replay_step(step, root, env)
         replayed = root / "output" / ".build" / name
         assert replayed.read_bytes() == (built / name).read_bytes(), target
-
-
-# --- writers started before their input exists (audit.pandoc.Running) --------------------
-
-def test_a_waiting_writer_fed_the_ast_writes_what_naming_the_file_writes(built: Path,
-                                                                        tmp_path: Path) -> None:
-    root = built.parent
-    ast = built / ".build" / "manuscript.ast.json"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    named = tmp_path / "named.html"
-    subprocess.run([pandoc_path(), "--defaults", "pandoc/html.yaml", "--output", str(named), str(ast)],
-                   cwd=root, env=env, check=True)
-    fed = tmp_path / "fed.html"
-    log = tmp_path / "html.log"
-    waiting = Running(["--defaults", "pandoc/html.yaml", "--output", str(fed)], cwd=root, env=env,
-                      log=log, output=fed, stdin=True)
-    waiting.feed(ast)
-    waiting.written()
-    assert fed.read_bytes() == named.read_bytes()  # complete once written() returns
-    result = waiting.result(source="the AST")
-    assert result.args[-1] == str(ast)  # reported as the command line it stands for
-    assert not log.exists()
-
-
-def test_a_waiting_writer_fed_something_unreadable_reports_pandocs_error(tmp_path: Path) -> None:
-    bad = tmp_path / "broken.json"
-    bad.write_text('{"pandoc-api-version": [1, 23')
-    log = tmp_path / "err.log"
-    waiting = Running(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
-                      cwd=tmp_path, env=dict(os.environ), log=log, output=tmp_path / "x.html",
-                      stdin=True)
-    waiting.feed(bad)
-    assert waiting.written() is False  # it ended without writing anything
-    with pytest.raises(PandocError) as caught:
-        waiting.result(source="broken.json")
-    assert caught.value.file == "broken.json"
-    assert caught.value.message  # pandoc's own words, not an empty string
-    assert not (tmp_path / "x.html").exists()
-    assert not log.exists()
-
-
-def test_a_waiting_writer_that_is_stopped_leaves_no_process(tmp_path: Path) -> None:
-    log = tmp_path / "stopped.log"
-    waiting = Running(["--from", "json", "--to", "html", "--output", str(tmp_path / "x.html")],
-                      cwd=tmp_path, env=dict(os.environ), log=log, output=tmp_path / "x.html",
-                      stdin=True)
-    assert pandocs_in(tmp_path) == [waiting.proc.pid]
-    waiting.stop()
-    assert waiting.proc.returncode is not None
-    assert not pandocs_in(tmp_path)
-    assert not log.exists()
-    assert not (tmp_path / "x.html").exists()
 
 
 # --- the JATS tidy ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 PubMed's records are made from real data: the meta-review corpus's registrar records
 (Manubot) and the public records of the review's own references
 (``../shared/references/public-records.json``), converted to esummary's shape by
-tests/fake_registrar.py. The review's bibliography (``manuscript/references.json``) is
+:mod:`audit.sources.fake`. The review's bibliography (``manuscript/references.json``) is
 what is audited.
 """
 
@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from audit.compare import compare_works
-from audit.pubmed import KEYED_LIMIT, LIMIT, PubMedClient, csl_to_esummary, esummary_to_csl
-from audit.registrar import RegistrarClient
+from audit.sources import Settings, Sources
+from audit.sources.fake import FakeRegistrar, records_from_csl
+from audit.sources.http import Client
+from audit.sources.pubmed import KEYED_LIMIT, LIMIT, PubMed, csl_to_esummary, esummary_to_csl
 from tests.conftest import ROOT, need_shared
-from tests.fake_registrar import FakeRegistrar, records_from_csl
 from tests.test_audit_registrar import public_records, run_audit
 
 MAILTO = "audit-tests@example.org"
@@ -58,10 +59,9 @@ def review_entries() -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in items if item.get("PMID")}
 
 
-def client_for(server: FakeRegistrar, **options: Any) -> PubMedClient:
-    registrar = RegistrarClient(crossref_url=server.url, doi_url=server.url, mailto=MAILTO,
-                                timeout=2.0, backoff_base=0.01, total_deadline=30.0)
-    return PubMedClient(registrar, url=server.url, **options)
+def client_for(server: FakeRegistrar, **options: Any) -> PubMed:
+    client = Client(mailto=MAILTO, timeout=2.0, backoff_base=0.01, total_deadline=30.0)
+    return PubMed(client, url=server.url, **options)
 
 
 def manuscript(tmp_path: Path, entries: list[dict[str, Any]], extra: str = "") -> Path:
@@ -126,15 +126,14 @@ def test_esummary_to_csl_reads_pubmed_forms() -> None:
 
 
 def test_from_env_and_explicit_arguments() -> None:
-    registrar = RegistrarClient(mailto="env@example.org")
-    env = {"AUDIT_PUBMED_URL": "http://127.0.0.1:1/", "NCBI_API_KEY": "k1"}
-    client = PubMedClient.from_env(registrar, env)
+    env = {"AUDIT_PUBMED_URL": "http://127.0.0.1:1/", "NCBI_API_KEY": "k1", "AUDIT_MAILTO": "env@example.org"}
+    client = Sources(Settings.from_env(env)).pubmed
     assert (client.url, client.api_key, client.limit) == ("http://127.0.0.1:1", "k1", KEYED_LIMIT)
     assert client.credentials == {"tool": "manuscript-audit", "email": "env@example.org", "api_key": "k1"}
-    plain = PubMedClient.from_env(RegistrarClient(), {}, url="http://127.0.0.1:2")
+    plain = Sources(Settings.from_env({}, pubmed_url="http://127.0.0.1:2")).pubmed
     assert (plain.url, plain.api_key, plain.limit) == ("http://127.0.0.1:2", None, LIMIT)
     assert plain.credentials == {"tool": "manuscript-audit"}
-    assert PubMedClient.from_env(RegistrarClient(), {}).url == "https://eutils.ncbi.nlm.nih.gov"
+    assert Sources(Settings.from_env({})).pubmed.url == "https://eutils.ncbi.nlm.nih.gov"
 
 
 # --------------------------------------------------------------------------- the client
@@ -167,8 +166,8 @@ def test_batches_unknown_pmids_and_credentials() -> None:
     assert all("tool=manuscript-audit" in p and "email=audit-tests%40example.org" in p
                and f"api_key={API_KEY}" in p for p in paths)
     for outcome in outcomes.values():
-        assert API_KEY not in f"{outcome.reason} {outcome.source_url}"
-    assert outcomes[known[0]].source_url == (
+        assert API_KEY not in f"{outcome.reason} {outcome.url}"
+    assert outcomes[known[0]].url == (
         f"{server.url}/entrez/eutils/esummary.fcgi?db=pubmed&id={known[0]}&retmode=json")
 
 
@@ -355,7 +354,7 @@ def test_only_pubmeds_no_such_record_is_a_verdict() -> None:
     any other error, a missing summary or another PMID's is unverified."""
     import httpx
 
-    from audit.pubmed import parse_esummary
+    from audit.sources.pubmed import parse_esummary
 
     item = public_pubmed()["30822527"]
     body = {"header": {"type": "esummary", "version": "0.3"}, "result": {

@@ -1,4 +1,4 @@
-"""Tests for :mod:`audit.reftext`: parsing a pasted, numbered Vancouver reference list."""
+"""Tests for :mod:`audit.inputs.reftext`: parsing a pasted, numbered Vancouver reference list."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from audit.reftext import PrintedReference, parse_reference_text
+from audit.inputs.reftext import parse_reference_text
+from audit.model import PrintedReference
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PRINTED = SHARED / "references" / "reference-list-as-printed.txt"

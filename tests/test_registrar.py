@@ -1,4 +1,5 @@
-"""The registrar client against a real HTTP server on 127.0.0.1 (tests/fake_registrar.py)."""
+"""A DOI's record from Crossref, then doi.org, against a real HTTP server on 127.0.0.1
+(:mod:`audit.sources.fake`); the shared HTTP policy (retries, Retry-After, deadline, pacing)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_registrar import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit.model import Outcome
+from audit.sources import Settings
+from audit.sources.crossref import crossref_to_csl, csl_to_crossref
+from audit.sources.doi_org import CSL_JSON
+from audit.sources.fake import (
     RETRACTION_NOTICE,
     FakeRegistrar,
     aliases_from_citations_tsv,
     records_from_csl,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from audit.registrar import (
-    CSL_JSON,
-    MAX_REDIRECTS,
-    FetchOutcome,
-    RegistrarClient,
-    crossref_to_csl,
-    csl_to_crossref,
-)
+from audit.sources.http import MAX_REDIRECTS, Client
+from audit.sources.registrar import Registrar
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCES = SHARED / "corpora" / "meta-review" / "output" / "references.json"
@@ -88,17 +87,15 @@ def fake(
         yield server
 
 
-def client_for(server: FakeRegistrar, **options: Any) -> RegistrarClient:
-    settings: dict[str, Any] = {
-        "crossref_url": server.url,
-        "doi_url": server.url,
+def client_for(server: FakeRegistrar, **options: Any) -> Registrar:
+    policy: dict[str, Any] = {
         "mailto": MAILTO,
         "timeout": 1.0,
         "max_retries": 3,
         "total_deadline": 10.0,
         "backoff_base": 0.01,
     }
-    return RegistrarClient(**{**settings, **options})
+    return Registrar(Client(**{**policy, **options}), server.url, server.url)
 
 
 def names(item: dict[str, Any]) -> list[dict[str, str]]:
@@ -210,11 +207,11 @@ def test_round_trip_property(
 
 def test_from_env_explicit_arguments_win() -> None:
     env = {"AUDIT_CROSSREF_URL": "http://127.0.0.1:1", "AUDIT_MAILTO": "env@example.org"}
-    client = RegistrarClient.from_env(env, mailto="arg@example.org")
-    assert client.crossref_url == "http://127.0.0.1:1"
-    assert client.doi_url == "https://doi.org"
-    assert client.mailto == "arg@example.org"
-    assert "mailto:arg@example.org" in client.user_agent
+    settings = Settings.from_env(env, mailto="arg@example.org", doi_url=None)
+    assert settings.crossref_url == "http://127.0.0.1:1"
+    assert settings.doi_url == "https://doi.org"
+    assert settings.mailto == "arg@example.org"
+    assert "mailto:arg@example.org" in Client(mailto=settings.mailto).user_agent
 
 
 # --------------------------------------------------------------------------- fetching
@@ -228,7 +225,7 @@ def test_fetch_returns_the_record(
     assert outcome.status == "ok", outcome.reason
     assert outcome.record is not None
     assert essentials(outcome.record) == essentials(records[doi])
-    assert outcome.source_url == f"{fake.url}/works/{doi}"
+    assert outcome.url == f"{fake.url}/works/{doi}"
     assert outcome.fetched is not None and outcome.fetched.endswith("Z")
     assert outcome.attempts == 1
     with pytest.raises(AttributeError):
@@ -252,7 +249,7 @@ def test_fetch_many_all_ok_within_max_concurrency(records: dict[str, dict[str, A
         assert outcomes[doi].reason is not None and "not a DOI" in outcomes[doi].reason
     ok = {d: o for d, o in outcomes.items() if d not in bogus}
     assert len(ok) == 71 and {o.status for o in ok.values()} == {"ok"}
-    assert all(isinstance(o, FetchOutcome) for o in outcomes.values())
+    assert all(isinstance(o, Outcome) for o in outcomes.values())
     assert all(o.record and o.record["DOI"].lower() == d.lower() for d, o in ok.items())
     assert calls == [(i, 72) for i in range(1, 73)]
 
@@ -303,7 +300,7 @@ def test_retry_after_is_honoured(
 def test_unknown_doi_is_not_found(fake: FakeRegistrar) -> None:
     outcome = client_for(fake).fetch("10.9999/no-such-work")
     assert outcome.status == "not-found"
-    assert outcome.source_url == f"{fake.url}/10.9999/no-such-work"
+    assert outcome.url == f"{fake.url}/10.9999/no-such-work"
 
 
 def test_short_dois_expand_through_the_doi_proxy_handle_api(records: dict[str, dict[str, Any]]) -> None:
@@ -311,13 +308,13 @@ def test_short_dois_expand_through_the_doi_proxy_handle_api(records: dict[str, d
     aliases = aliases_from_citations_tsv((REFERENCES.parent / "citations.tsv").read_text("utf-8"))
     short, full = next(iter(aliases.items()))
     with FakeRegistrar(records, aliases=aliases, scenarios={"10/broken": "500"}) as server:
-        got = client_for(server).expand_short_dois(
+        got = client_for(server).doi_org.expand_many(
             [f"doi:{short.upper()}", "10/zzzz9", "10/broken"])
         asked = [path for path, _ in server.requests]
     ok = got[f"doi:{short.upper()}"]
-    assert (ok.status, ok.doi) == ("ok", full)  # keyed as given; asked in lower case
+    assert (ok.status, ok.record) == ("ok", {"DOI": full})  # keyed as given; asked in lower case
     assert f"/api/handles/{short}?type=HS_ALIAS" in asked
-    assert got["10/zzzz9"].status == "not-found" and got["10/zzzz9"].doi is None
+    assert got["10/zzzz9"].status == "not-found" and got["10/zzzz9"].record is None
     assert got["10/broken"].status == "unverified" and "500" in (got["10/broken"].reason or "")
 
 
@@ -326,7 +323,7 @@ def test_a_search_keeps_its_query_beside_the_mailto(
 ) -> None:
     """The session's ``mailto`` parameter is added to a URL's own query, never put in its place."""
     doi = dois_by_scenario["plain"]
-    (outcome,) = client_for(fake).search_many([str(records[doi]["title"])])
+    (outcome,) = client_for(fake).crossref.search_many([str(records[doi]["title"])])
     assert outcome.status == "ok", outcome.reason
     assert outcome.candidates and outcome.candidates[0]["DOI"].lower() == doi.lower()
     asked = [p for p, _ in fake.requests if p.startswith("/works?")]
@@ -339,7 +336,7 @@ def test_crossref_404_falls_back_to_doi_org(
     doi = dois_by_scenario["crossref-404"]
     outcome = client_for(fake).fetch(doi)
     assert outcome.status == "ok", outcome.reason
-    assert outcome.source_url == f"{fake.url}/{doi}"
+    assert outcome.url == f"{fake.url}/{doi}"
     assert outcome.record is not None
     assert essentials(outcome.record) == essentials(records[doi])
     negotiated = [h for p, h in fake.requests if p.startswith(f"/doi/{doi}")]
@@ -386,7 +383,7 @@ def test_fetch_many_inside_a_running_loop(
 ) -> None:
     doi = dois_by_scenario["plain"]
 
-    async def main() -> FetchOutcome:
+    async def main() -> Outcome:
         return client_for(fake).fetch(doi)
 
     assert asyncio.run(main()).status == "ok"
@@ -395,8 +392,6 @@ def test_fetch_many_inside_a_running_loop(
 def test_unreachable_registrar_is_unverified() -> None:
     with FakeRegistrar({}) as server:
         url = server.url  # closed after this block: nothing listens there any more
-    outcome = RegistrarClient(crossref_url=url, doi_url=url, timeout=1.0, backoff_base=0.01).fetch(
-        "10.1/x"
-    )
+    outcome = Registrar(Client(timeout=1.0, backoff_base=0.01), url, url).fetch("10.1234/x")
     assert outcome.status == "unverified"
     assert outcome.reason is not None and "could not connect" in outcome.reason

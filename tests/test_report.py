@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from audit.findings import Finding, Severity, summarize
+from audit.model import Finding, Severity, summarize
 from audit.report import (
     CODES,
     FORMATS,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.findings import Finding, Severity
+from audit.model import Finding, Severity
 from audit.suppressions import (
     DEFAULT_FILENAME,
     Suppression,

@@ -1,0 +1,147 @@
+"""The build, as a list of named steps:
+
+    ast        manuscript -> one citeproc-processed AST (citeproc runs once per build)
+    citations  every cited key is in the bibliography (file and line of each that is not)
+    images     every image the manuscript shows exists
+    outputs    each requested format written from the AST, side by side
+    manifest   output/manifest.json: hashes, tool versions, every command line
+    install    the outputs moved from output/.build into output/
+
+Everything is written in ``output/.build`` and moved into place only when every step
+succeeded, so a failed build leaves the previous outputs as they were. Outputs whose
+inputs did not change since the last build are not built again (``force`` rebuilds).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit import pandoc
+from audit.build import ast, manifest
+from audit.build.formats import NAMES, Format, load
+from audit.build.run import BuildError, Run, source_date_epoch
+from audit.config import Config
+from audit.errors import InputError
+from audit.files import read_text
+from audit.styles import StyleError, resolve_style
+
+TARGETS = NAMES
+
+
+@dataclass
+class Build:
+    """What the steps hand on to one another."""
+
+    run: Run
+    formats: list[Format]
+    fingerprint: str
+    log: Callable[[str], None]
+    ast: Path | None = None
+    raw: str = ""  # the AST's JSON text
+    built: dict[str, Path] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _ast(b: Build) -> None:
+    b.ast = ast.write_ast(b.run)
+    b.raw = b.ast.read_text("utf-8")
+
+
+def _citations(b: Build) -> None:
+    n_cites = ast.check_citations(b.run, b.raw)
+    b.log(f"{n_cites} citations, all in the bibliography; building "
+          f"{', '.join(f.name for f in b.formats)} ...")
+
+
+def _images(b: Build) -> None:
+    ast.check_images(b.run, b.raw)
+
+
+def _outputs(b: Build) -> None:
+    assert b.ast is not None
+    source = b.ast
+    with ThreadPoolExecutor(max_workers=len(b.formats)) as pool:
+        jobs = {f.name: pool.submit(f.write, b.run, source) for f in b.formats}
+        for job in jobs.values():  # every format has finished before any failure is raised
+            job.exception()
+    b.built = {name: job.result() for name, job in jobs.items()}
+    for target in ("ast", *jobs):
+        for note in b.run.notes.get(target, []):
+            b.log(note)
+
+
+def _manifest(b: Build) -> None:
+    run, config = b.run, b.run.config
+    outputs: dict[str, Any] = {
+        target: {"file": run.rel(config.output / path.name), "sha256": manifest.sha256(path),
+                 "fingerprint": b.fingerprint, "commands": run.steps[target]}
+        for target, path in b.built.items()}
+    for target, entry in manifest.read(config.output / manifest.NAME).get("outputs", {}).items():
+        outputs.setdefault(target, entry)
+    style = run.style
+    b.manifest = {
+        "source_date_epoch": run.epoch,
+        "pandoc_version": pandoc.pandoc_version(),
+        "typst_version": manifest.typst_version(),
+        "style": {"id": style.id, "requested": style.requested, "parent": style.parent,
+                  "file": run.rel(style.path), "sha256": style.sha256},
+        "inputs": {run.rel(config.manuscript): manifest.sha256(config.manuscript)},
+        "ast": {"commands": run.steps["ast"]},
+        "outputs": dict(sorted(outputs.items())),
+    }
+
+
+def _install(b: Build) -> None:
+    config = b.run.config
+    for path in b.built.values():
+        os.replace(path, config.output / path.name)
+    manifest.write(config.output / manifest.NAME, b.manifest)
+    for target in b.built:
+        b.log(f"wrote {b.manifest['outputs'][target]['file']}")
+
+
+STEPS: list[tuple[str, Callable[[Build], None]]] = [
+    ("ast", _ast),
+    ("citations", _citations),
+    ("images", _images),
+    ("outputs", _outputs),
+    ("manifest", _manifest),
+    ("install", _install),
+]
+
+
+def build(config: Config, targets: tuple[str, ...] = TARGETS,
+          log: Callable[[str], None] = print, force: bool = False) -> dict[str, Any]:
+    """Build ``targets`` into ``config.output``; returns the manifest.
+
+    Outputs whose inputs did not change since the last build are kept as they are
+    (``force`` rebuilds them anyway).
+    """
+    try:
+        style = resolve_style(config.style, search=config.csl_dirs)
+    except StyleError as exc:
+        raise BuildError(f"style: {exc}") from None
+    epoch = source_date_epoch(config.root)
+    fp = manifest.fingerprint(config, style, epoch)
+    if not force and manifest.up_to_date(config, targets, fp):
+        log(f"up to date: {', '.join(targets)} (inputs unchanged; --force rebuilds)")
+        return manifest.read(config.output / manifest.NAME)
+    try:
+        read_text(config.manuscript)  # a clear error (file, line) for a missing or non-UTF-8 file
+    except InputError as exc:
+        raise BuildError(str(exc)) from None
+    work = config.output / ".build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    run = Run(config=config, style=style, epoch=epoch, work=work)
+    log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={epoch}")
+    state = Build(run, [load(t) for t in targets], fp, log)
+    for _name, step in STEPS:
+        step(state)
+    return state.manifest

@@ -1,0 +1,21 @@
+"""A printed reference list: entries that could not be parsed, and entries without a DOI
+that no registered record matches."""
+
+from __future__ import annotations
+
+from audit.model import Finding, Inputs, Severity, Work
+from audit.works import needs_search
+
+
+def check_parsed(inputs: Inputs) -> list[Finding]:
+    """reference-unparsed: the parts of printed entries that could not be read."""
+    return [Finding("reference-unparsed", Severity.WARNING, "; ".join(ref.problems),
+                    key=f"#{ref.number}", file=inputs.printed_file, line=ref.line)
+            for ref in inputs.printed if ref.problems]
+
+
+def check_unmatched(works: list[Work]) -> list[Finding]:
+    """doi-missing: a printed reference still without a DOI (none printed, none matched)."""
+    return [work.finding("doi-missing", Severity.WARNING,
+                         "no DOI printed and no registered record matches: cannot be verified")
+            for work in works if work.origin == "printed" and needs_search(work)]

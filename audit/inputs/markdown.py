@@ -1,0 +1,77 @@
+"""A Markdown manuscript, read by pandoc, as citations with file and line.
+
+Citations come from pandoc's JSON AST, never from a regular expression: body text,
+footnotes, tables and captions count; code does not; pandoc-crossref labels are
+cross-references. Each citation is then located in its file (:mod:`audit.locate`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from audit import pandoc
+from audit.errors import InputError
+from audit.files import read_text
+from audit.locate import duplicate_key, locate, pandoc_input_error
+from audit.model import Citation, Manuscript
+
+SUFFIXES = (".md", ".markdown", ".qmd")
+
+# pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.
+CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
+
+
+def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
+    """(key, mode, prefix, suffix) for every citation in the document body, in order.
+
+    ``raw`` is the AST's JSON text. pandoc writes ``meta`` before ``blocks`` (and a
+    ``"blocks":[`` inside a string would be escaped): only the body counts.
+    """
+    body = raw.rfind(pandoc.BLOCKS)
+    found = []
+    for el, _, _ in pandoc.ast_elements(raw, "Cite", body if body >= 0 else len(raw)):
+        for cit in el["c"][0]:
+            if cit["citationId"].startswith(CROSSREF_PREFIXES):
+                continue
+            found.append((cit["citationId"], cit["citationMode"]["t"],
+                          pandoc.stringify(cit["citationPrefix"]),
+                          pandoc.stringify(cit["citationSuffix"])))
+    return found
+
+
+def read_manuscript(files: list[Path]) -> Manuscript:
+    """Parse each Markdown file with pandoc; metadata from all files, first one wins."""
+    if not files:
+        raise InputError("no manuscript files given")
+    metadata: dict[str, Any] = {}
+    citations: list[Citation] = []
+    for path in files:
+        text = read_text(path)
+        if not text.strip():
+            raise InputError("the manuscript file is empty", file=path)
+        try:
+            result = pandoc.run(["-f", "markdown", "-t", "json"], input_text=text, source=str(path))
+        except pandoc.PandocError as exc:
+            raise pandoc_input_error(path, text, exc) from None
+        duplicate = duplicate_key(path, text, result.warnings)
+        if duplicate is not None:
+            raise duplicate
+        for key, value in pandoc.ast_meta(result.stdout).items():
+            metadata.setdefault(key, pandoc.meta_value(value))
+        cites = ast_citations(result.stdout)
+        lines = locate(text, [c[0] for c in cites])
+        citations += [Citation(key=k, file=str(path), line=ln, mode=m, prefix=p, suffix=s)
+                      for (k, m, p, s), ln in zip(cites, lines, strict=True)]
+    nocite = metadata.get("nocite")
+    nocite_all = False
+    if nocite:
+        text = nocite if isinstance(nocite, str) else " ".join(map(str, nocite))
+        for key in re.findall(r"@\{?([\w*][\w:.#$%&\-+?<>~/]*)", text):
+            if key == "*":
+                nocite_all = True
+            else:
+                citations.append(Citation(key=key, file=str(files[0]), line=None, mode="nocite"))
+    return Manuscript(files=list(files), metadata=metadata, citations=citations,
+                      nocite_all=nocite_all)

@@ -1,0 +1,244 @@
+"""What flows between the audit's stages: citations, entries, works, what a source said, findings.
+
+    manuscript -> Citation, Manuscript        (audit.inputs)
+    bibliography -> Entry; printed list -> PrintedReference
+    -> Work (one per work to verify)           (audit.works)
+    -> Outcome (a source's answer, or the lock's) (audit.sources, audit.lock)
+    -> Finding (with a stable code from CODES)   (audit.checks) -> reports
+
+Everything here is plain data: no stage imports another stage's internals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+# --- findings ------------------------------------------------------------------------
+
+
+class Severity(StrEnum):
+    """How bad a finding is. Ordered: ``info < unverified < warning < error``."""
+
+    INFO = "info"
+    UNVERIFIED = "unverified"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.UNVERIFIED: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+#: Every finding code, with a one-line description: the single registry (the README has
+#: one row per code). A check that emits a new code adds it here.
+CODES: dict[str, str] = {
+    "undefined-citation": "A citation in the text names a key that is not in the bibliography.",
+    "uncited-reference": "A bibliography entry is never cited in the text.",
+    "duplicate-key": "Two bibliography entries share one citation key.",
+    "duplicate-work": "Two bibliography entries (different keys) describe the same work.",
+    "doi-malformed": ("A DOI (or PMID) is not valid (error), or was written in a harmless "
+                      "non-canonical form and normalised (info)."),
+    "doi-missing": "A reference that should have a DOI has none.",
+    "doi-not-found": "The DOI is not registered with any DOI registrar.",
+    "doi-suggested": "The registrar has a DOI that matches this reference's metadata.",
+    "metadata-mismatch": "A bibliographic field differs from the registrar's record.",
+    "retracted": "The cited work has been retracted.",
+    "expression-of-concern": "The publisher has issued an expression of concern about the work.",
+    "corrected": "The cited work has a published correction (erratum).",
+    "pmid-not-found": "PubMed has no record for the PMID.",
+    "pmid-doi-mismatch": "PubMed gives the PMID another DOI: the PMID and the DOI name different articles.",
+    "pmcid-mismatch": "PubMed links the PMID to another PMCID (error) or to none (warning).",
+    "unverified": "The reference could not be checked against the registrar (or PubMed).",
+    "output-missing-link": "A citation in a rendered output links to no reference entry.",
+    "output-reference-count": "A rendered output lists a different number of references.",
+    "reference-unparsed": "A reference could not be parsed into structured metadata.",
+    "input-error": "An input file could not be read or parsed.",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or one note) about one citation or one reference.
+
+    ``code`` is stable across releases (:data:`CODES`); ``field`` names the bibliographic
+    field for ``metadata-mismatch``; ``expected`` is what the registrar (or the reference
+    list) says, ``found`` what the manuscript's bibliography says.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    key: str | None = None
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    # ``field`` above shadows dataclasses.field inside the class body
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        data.pop("extra")
+        return data
+
+
+def shown(text: object) -> str:
+    """``text`` quoted for a finding's message, with control characters escaped (terminal-safe)."""
+    return repr(str(text))
+
+
+def summarize(findings: list[Finding]) -> dict[str, Any]:
+    """Counts by severity and by code, the ``summary`` block of every report."""
+    by_severity = Counter(f.severity.value for f in findings)
+    by_code = Counter(f.code for f in findings)
+    return {
+        "total": len(findings),
+        "by_severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
+        "by_code": dict(sorted(by_code.items())),
+    }
+
+
+# --- the manuscript and its references ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited key at one place in the manuscript."""
+
+    key: str
+    file: str
+    line: int | None
+    mode: str = "NormalCitation"  # or AuthorInText, SuppressAuthor, nocite
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass
+class Manuscript:
+    """What the audit needs from the manuscript's files."""
+
+    files: list[Path]  # the files read, in order
+    metadata: dict[str, Any]
+    citations: list[Citation] = field(default_factory=list)
+    nocite_all: bool = False
+
+    @property
+    def cited_keys(self) -> list[str]:
+        """Distinct cited keys in order of first citation."""
+        return list(dict.fromkeys(c.key for c in self.citations))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bibliography entry: its CSL JSON item and where it is written."""
+
+    key: str
+    item: dict[str, Any]
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class PrintedReference:
+    """One entry of a printed reference list.
+
+    ``raw`` is the entry's text without its number, wrapped lines joined;
+    ``item`` a CSL JSON item; ``problems`` what could not be parsed.
+    """
+
+    number: int
+    line: int
+    raw: str
+    item: dict[str, Any] = field(hash=False)
+    et_al: bool = False
+    problems: tuple[str, ...] = ()
+
+
+@dataclass
+class Inputs:
+    """Everything the audit reads from the user's files."""
+
+    manuscript: Manuscript | None = None
+    entries: list[Entry] = field(default_factory=list)
+    printed: list[PrintedReference] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    printed_file: str | None = None  # the file the printed list came from
+
+
+# --- what a source said -------------------------------------------------------------
+
+Status = Literal["ok", "not-found", "unverified"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a source (Crossref, doi.org, PubMed; or the lock, offline) said about one
+    identifier or one query. Never an exception: every answer ends as one of these.
+
+    - ``ok``: ``record`` is the CSL JSON record (for a shortDOI, ``{"DOI": full DOI}``;
+      for a search, ``candidates`` are the records found, best first);
+    - ``not-found``: the source's own word that there is no such thing (a 404 from both
+      Crossref and doi.org, PubMed's "cannot get document summary");
+    - ``unverified``: no usable answer; ``reason`` says why.
+
+    ``source`` names who answered (``crossref``, ``doi.org``, ``pubmed``, or the lock's
+    provenance), ``url`` what was asked, ``fetched`` when (ISO 8601, UTC).
+    """
+
+    asked: str
+    status: Status
+    record: dict[str, Any] | None = None
+    candidates: tuple[dict[str, Any], ...] = ()
+    reason: str | None = None
+    source: str | None = None
+    url: str | None = None
+    fetched: str | None = None
+    attempts: int = 0
+
+
+def now_iso() -> str:
+    """Now as an :class:`Outcome`'s ``fetched`` and the lock write it: ISO 8601, UTC, seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- works --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Work:
+    """One work to verify: a bibliography entry, a printed reference, or an identifier key.
+
+    ``raw_doi`` is the DOI as written; ``doi`` the DOI the work is checked as: the
+    written one normalised, or the full DOI a shortDOI (``short_doi``) stands for, or
+    the DOI of the registered record a printed reference was matched to. Stages that
+    establish a DOI return a new work (:func:`dataclasses.replace`), never edit one.
+    """
+
+    key: str
+    item: dict[str, Any]
+    file: str | None
+    line: int | None
+    origin: Literal["bibliography", "printed", "citekey"]
+    doi: str | None = None
+    doi_problem: str | None = None
+    doi_changed: bool = False
+    raw_doi: str | None = None
+    short_doi: str | None = None  # the shortDOI it gives (``10/abcd``, lower case), if any
+    short: Outcome | None = None  # what doi.org (or the lock) said of that shortDOI
+    query: str | None = None  # the reference as printed, for a bibliographic search
+    et_al: bool = False
+    pmid: str | None = None  # its PMID (bare digits), checked against PubMed
+
+    def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
+        return Finding(code=code, severity=severity, message=message, key=self.key,
+                       file=self.file, line=self.line, **kw)

@@ -1,0 +1,71 @@
+"""Stage 3b, the network: registrars and databases asked for what the lock does not hold.
+
+One module per source, all on one HTTP layer (:mod:`~audit.sources.http`: pacing, a
+concurrency cap, retries, a deadline), each answer an :class:`~audit.model.Outcome`:
+
+- :mod:`~audit.sources.crossref`: a DOI's record, and bibliographic search;
+- :mod:`~audit.sources.doi_org`: a DOI's record by content negotiation, shortDOIs;
+- :mod:`~audit.sources.registrar`: a DOI's record, Crossref first, then doi.org;
+- :mod:`~audit.sources.pubmed`: a PMID's record (NCBI E-utilities).
+
+:class:`Sources` holds one of each, configured from :class:`Settings`. A new source
+(arXiv, PMC) is a new module and a field here; :mod:`audit.refresh` asks it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from audit.sources import crossref, doi_org, pubmed
+from audit.sources.http import Client
+from audit.sources.pubmed import PubMed
+from audit.sources.registrar import Registrar
+
+__all__ = ["Settings", "Sources"]
+
+
+# each setting's environment variable
+ENVIRONMENT = {"crossref_url": "AUDIT_CROSSREF_URL", "doi_url": "AUDIT_DOI_URL",
+               "pubmed_url": "AUDIT_PUBMED_URL", "mailto": "AUDIT_MAILTO",
+               "ncbi_api_key": "NCBI_API_KEY"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where each source is and how to ask it (command-line options win over the environment)."""
+
+    crossref_url: str = crossref.DEFAULT_URL
+    doi_url: str = doi_org.DEFAULT_URL
+    pubmed_url: str = pubmed.DEFAULT_URL
+    mailto: str | None = None  # the contact address: Crossref's polite pool, NCBI's email
+    ncbi_api_key: str | None = None
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **given: object) -> Settings:
+        """Settings from the environment (``AUDIT_CROSSREF_URL``, ``AUDIT_DOI_URL``,
+        ``AUDIT_PUBMED_URL``, ``AUDIT_MAILTO``, ``NCBI_API_KEY``); arguments that are not
+        ``None`` win."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {name: env[var] for name, var in ENVIRONMENT.items()
+                                     if env.get(var)}
+        values.update({k: v for k, v in given.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+class Sources:
+    """Every source, sharing one HTTP client (so that one limit per host paces them all)."""
+
+    def __init__(self, settings: Settings, *, total_deadline: float = 120.0,
+                 deadline_per_item: float = 0.0) -> None:
+        self.settings = settings
+        self.client = Client(mailto=settings.mailto, timeout=settings.timeout,
+                             total_deadline=total_deadline, deadline_per_item=deadline_per_item)
+        self.registrar = Registrar(self.client, settings.crossref_url, settings.doi_url)
+        self.pubmed = PubMed(self.client, settings.pubmed_url, api_key=settings.ncbi_api_key)

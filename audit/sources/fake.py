@@ -1,0 +1,570 @@
+"""A fake registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format,
+doi.org's content negotiation and handle API, and PubMed's E-utilities ``esummary``.
+
+For the tests, the benchmarks, and trying the audit offline (``nox -s fake-registrar``).
+
+Routes
+    ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first;
+    ``/works/{doi}``  Crossref JSON (``{"status": "ok", "message-type": "work", ...}``),
+                      404 with the plain-text body ``Resource not found.`` for unknown DOIs;
+    ``/{doi}``        doi.org content negotiation: 302 to ``/doi/{doi}``;
+    ``/doi/{doi}``    CSL JSON for ``Accept: application/vnd.citationstyles.csl+json``
+                      (406 for other ``Accept`` values, 404 for unknown DOIs);
+    ``/api/handles/10/{x}``  the DOI proxy's handle API for a shortDOI (``aliases``):
+                      ``{"responseCode": 1, "values": [{"type": "HS_ALIAS", ...}]}``,
+                      404 with ``{"responseCode": 100}`` for an unknown one;
+    ``/entrez/eutils/esummary.fcgi?db=pubmed&id=1,2&retmode=json``  PubMed document summaries
+                      (``{"header": …, "result": {"uids": [...], "<pmid>": {...}}}``), each made
+                      from a CSL item (``pubmed``, by PMID; by default every record with a
+                      ``PMID``); an unknown PMID gets ``{"uid", "error": "cannot get document
+                      summary"}``; more than 200 ids, another ``db`` or ``retmode``: 400.
+
+Scenarios, per DOI (a :class:`Scenario` or its string form)
+    ``latency:<s>``         answer after ``s`` seconds;
+    ``429`` / ``429xN``     429 with ``Retry-After: 1`` for the first request / first N, then OK;
+    ``500`` ``502`` ``503`` always that status (503 with ``Retry-After: 1``);
+    ``500xN`` ...           that status for the first N requests, then OK;
+    ``...@<v>``             override Retry-After: ``@0``, ``@2``, ``@none`` (no header) or
+                            ``@date`` (an HTTP date 1 s ahead);
+    ``reset``               close the socket with an RST, no response;
+    ``hang`` / ``hang:<s>`` send the headers and half the body, then stall (30 s by default);
+    ``truncated``           a Content-Length larger than the body sent, then close;
+    ``invalid-json``        200 with a broken JSON body;
+    ``html200``             200 with an HTML error page (text/html);
+    ``wrong-doi``           a valid record for another DOI;
+    ``redirect-loop``       302 to itself, forever;
+    ``404``                 404 from both Crossref and doi.org routes;
+    ``crossref-404``        404 from ``/works/``, the record from doi.org content negotiation;
+    ``retracted``           the record carries an ``updated-by`` retraction from Retraction Watch.
+
+Scenarios keyed by a PMID apply to every esummary request that names it: the status kinds,
+``latency``, ``reset``, ``invalid-json`` and ``html200``.
+
+With ``rate_limit`` the server advertises ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``
+and answers 429 + ``Retry-After`` once more than ``rate_limit`` requests arrive in any
+``rate_interval`` seconds.
+
+By hand::
+
+    python -m audit.sources.fake --records references.json [--scenarios s.json] \
+        [--port 8765] [--rate-limit 50] [--latency 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from audit.identifiers import normalize_pmid
+from audit.sources.crossref import csl_to_crossref
+from audit.sources.pubmed import ESUMMARY_PATH, MAX_BATCH, csl_to_esummary
+
+CSL_JSON = "application/vnd.citationstyles.csl+json"
+STATUS_KINDS = ("429", "500", "502", "503")
+RETRACTION_NOTICE = "10.9999/retraction-notice"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the server misbehaves for one DOI (see the module docstring)."""
+
+    kind: str
+    times: int | None = None  # status scenarios: fail the first N requests (None: always)
+    seconds: float = 0.0  # latency / hang
+    retry_after: str | None = None  # "1", "0", "date" or None
+
+    @classmethod
+    def parse(cls, spec: str | Scenario) -> Scenario:
+        if isinstance(spec, Scenario):
+            return spec
+        spec = spec.strip()
+        head, _, retry = spec.partition("@")
+        kind, _, arg = head.partition(":")
+        if kind in ("latency", "hang"):
+            return cls(kind, seconds=float(arg) if arg else (0.5 if kind == "latency" else 30.0))
+        code, _, count = kind.partition("x")
+        if code in STATUS_KINDS:
+            times = int(count) if count else (1 if code == "429" else None)
+            default = "1" if code in ("429", "503") else None
+            after = None if retry == "none" else (retry or default)
+            return cls(code, times=times, retry_after=after)
+        known = {
+            "ok", "reset", "truncated", "invalid-json", "html200", "wrong-doi",
+            "redirect-loop", "404", "crossref-404", "retracted",
+        }  # fmt: skip
+        if kind not in known:
+            raise ValueError(f"unknown scenario {spec!r}")
+        return cls(kind)
+
+
+def aliases_from_citations_tsv(text: str) -> dict[str, str]:
+    """shortDOI -> DOI, as Manubot expanded them: its ``citations.tsv`` (``input_id``
+    ``doi:10/abcd`` beside ``standard_id`` ``doi:10.x/y``)."""
+    rows = [row.split("\t") for row in text.splitlines()]
+    if not rows:
+        return {}
+    i, j = rows[0].index("input_id"), rows[0].index("standard_id")
+    return {row[i][4:].lower(): row[j][4:] for row in rows[1:]
+            if len(row) > max(i, j) and row[i].lower().startswith("doi:10/")
+            and row[j].lower().startswith("doi:10.")}
+
+
+def records_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{doi: item}`` for the CSL JSON items that have a DOI."""
+    return {str(item["DOI"]): dict(item) for item in items if item.get("DOI")}
+
+
+def pubmed_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{pmid: item}`` for the CSL JSON items that have a PMID."""
+    return {pmid: dict(item) for item in items
+            if (pmid := normalize_pmid(str(item.get("PMID") or "")))}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    fake: FakeRegistrar
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (time-outs, resets) are expected here: stay quiet."""
+
+
+class FakeRegistrar:
+    """The server; use as a context manager, then point the client at :attr:`url`."""
+
+    def __init__(
+        self,
+        records: Mapping[str, Mapping[str, Any]],
+        *,
+        scenarios: Mapping[str, Scenario | str] | None = None,
+        rate_limit: int | None = None,
+        rate_interval: float = 1.0,
+        latency: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        aliases: Mapping[str, str] | None = None,
+        pubmed: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.records = {doi.lower(): dict(item) for doi, item in records.items()}
+        self.pubmed = pubmed_from_csl(records.values()) if pubmed is None else {
+            pmid: dict(item) for pmid, item in pubmed.items()}
+        self.aliases = {short.lower(): doi for short, doi in (aliases or {}).items()}
+        self.scenarios = {
+            doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
+        }
+        self.rate_limit, self.rate_interval, self.latency = rate_limit, rate_interval, latency
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._log: list[tuple[str, dict[str, str], str | None, int | None]] = []
+        self._arrivals: list[float] = []  # time.monotonic() of each request, as logged
+        self._failures: dict[str, int] = {}
+        self._stamps: deque[float] = deque()
+        self._in_flight = 0
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), _Handler)
+        self._server.fake = self
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
+
+    def start(self) -> FakeRegistrar:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stopping.set()  # wakes stalled handlers (latency, hang)
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> FakeRegistrar:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what the server saw
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, str]]]:
+        """Every request received, in order, as ``(path, headers)``."""
+        with self._lock:
+            return [(path, dict(headers)) for path, headers, _, _ in self._log]
+
+    @property
+    def statuses(self) -> list[int]:
+        """The status of every response sent (0 for none: reset, hang)."""
+        with self._lock:
+            return [status or 0 for *_, status in self._log]
+
+    @property
+    def arrivals(self) -> list[float]:
+        """When each request arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return list(self._arrivals)
+
+    @property
+    def esummary_ids(self) -> list[list[str]]:
+        """The PMIDs each esummary request asked for, in order."""
+        with self._lock:
+            paths = [path for path, *_ in self._log]
+        return [_ids(urlsplit(path).query) for path in paths
+                if urlsplit(path).path == ESUMMARY_PATH]
+
+    def count(self, doi: str) -> int:
+        """How many requests (all routes, redirect hops included) named this DOI."""
+        with self._lock:
+            return sum(1 for _, _, d, _ in self._log if d == doi.lower())
+
+    # -- used by the handler
+
+    def _record(self, path: str, headers: Mapping[str, str], doi: str | None) -> int:
+        with self._lock:
+            self._log.append((path, dict(headers), doi, None))
+            self._arrivals.append(time.monotonic())
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            return len(self._log) - 1
+
+    def _done(self, index: int, status: int) -> None:
+        """Log the status; the request stops counting as in flight (once)."""
+        with self._lock:
+            path, headers, doi, logged = self._log[index]
+            if logged is None:
+                self._log[index] = (path, headers, doi, status)
+                self._in_flight -= 1
+
+    def _admit(self) -> float | None:
+        """None if the rate limit admits a request now, else the seconds until it would."""
+        if not self.rate_limit:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            while self._stamps and self._stamps[0] <= now - self.rate_interval:
+                self._stamps.popleft()
+            if len(self._stamps) >= self.rate_limit:
+                return self._stamps[0] + self.rate_interval - now
+            self._stamps.append(now)
+            return None
+
+    def _should_fail(self, doi: str, scenario: Scenario) -> bool:
+        with self._lock:
+            seen = self._failures.get(doi, 0)
+            self._failures[doi] = seen + 1
+            return scenario.times is None or seen < scenario.times
+
+    def _other_record(self, doi: str) -> dict[str, Any]:
+        other = next((r for d, r in self.records.items() if d != doi), None)
+        return dict(other) if other else {"DOI": f"10.9999/not-{doi}", "title": "Another work"}
+
+    def _rate_headers(self) -> dict[str, str]:
+        if not self.rate_limit:
+            return {}
+        return {
+            "X-Rate-Limit-Limit": str(self.rate_limit),
+            "X-Rate-Limit-Interval": f"{self.rate_interval:g}s",
+        }
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> list[dict[str, Any]]:
+    """Crossref-style bibliographic search: Crossref work items with a ``score``, best first.
+
+    Scores are word overlap between the query and each record's title, authors,
+    journal and year, on roughly Crossref's scale (a clear match scores far above the rest).
+    """
+    wanted = _words(query)
+    scored = []
+    for doi, record in records.items():
+        names = " ".join(str(a.get("family") or a.get("literal") or "")
+                         for a in record.get("author") or [])
+        year = str(((record.get("issued") or {}).get("date-parts") or [[""]])[0][0])
+        haystack = _words(" ".join([str(record.get("title") or ""), names,
+                                    str(record.get("container-title") or ""), year]))
+        overlap = len(wanted & haystack)
+        if overlap:
+            scored.append((100.0 * overlap / max(len(wanted), 1), doi))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
+
+
+def _ids(query: str) -> list[str]:
+    return [i.strip() for v in parse_qs(query).get("id", []) for i in v.split(",") if i.strip()]
+
+
+def esummary(pubmed: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
+    """PubMed's esummary answer (JSON) for these PMIDs: a summary each, or an error."""
+    result: dict[str, Any] = {"uids": ids}
+    for pmid in ids:
+        item = pubmed.get(pmid)
+        result[pmid] = (csl_to_esummary(item, pmid) if item is not None
+                        else {"uid": pmid, "error": "cannot get document summary"})
+    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
+
+
+def _route(path: str) -> tuple[str | None, str | None]:
+    """(route, doi) for a request path: route is "works", "cn", "cn-redirect", "handle",
+    "esummary" or None."""
+    if path.rstrip("/") == "/works":
+        return "search", None
+    if path == ESUMMARY_PATH:
+        return "esummary", None
+    if path.startswith("/api/handles/"):
+        handle = unquote(path[len("/api/handles/"):]).lower()
+        return ("handle", handle) if handle.startswith("10/") else (None, None)
+    for prefix, route in (("/works/", "works"), ("/doi/", "cn"), ("/", "cn-redirect")):
+        if path.startswith(prefix):
+            doi = unquote(path[len(prefix) :])
+            return (route, doi.lower()) if doi.startswith("10.") else (None, None)
+    return None, None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "FakeRegistrar/1.0"
+    _index = -1
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        route, doi = _route(parts.path)
+        self._index = fake._record(self.path, dict(self.headers.items()), doi)
+        status = 0
+        try:
+            status = self._serve(fake, route, doi, parts.query)
+        finally:
+            fake._done(self._index, status)
+
+    # -- responses
+
+    def _send(
+        self,
+        status: int,
+        body: bytes | str,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> int:
+        headers = headers or {}
+        data = body.encode() if isinstance(body, str) else body
+        # Out of flight before the client can see the answer (and send its next request).
+        self.server.fake._done(self._index, status)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in {**self.server.fake._rate_headers(), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        return status
+
+    def _not_found(self) -> int:
+        return self._send(404, "Resource not found.", "text/plain")
+
+    def _reset(self) -> int:
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+        return 0
+
+    def _serve(self, fake: FakeRegistrar, route: str | None, doi: str | None, query: str) -> int:
+        wait = fake._admit()
+        if wait is not None:
+            after = str(max(1, math.ceil(wait)))
+            return self._send(429, "Too many requests", "text/plain", {"Retry-After": after})
+        if route == "search":
+            params = parse_qs(query)
+            text = (params.get("query.bibliographic") or [""])[0]
+            rows = int((params.get("rows") or ["20"])[0])
+            items = search(fake.records, text, rows)
+            body = json.dumps({"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+                               "message": {"total-results": len(items), "items": items}})
+            return self._send(200, body, "application/json;charset=utf-8")
+        if route == "esummary":
+            return self._esummary(fake, query)
+        if route is None or doi is None:
+            return self._not_found()
+        if route == "cn-redirect":
+            return self._send(302, "", "text/plain", {"Location": f"/doi/{quote(doi, safe='/')}"})
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        scenario = fake.scenarios.get(doi, Scenario("ok"))
+        record = fake.records.get(doi)
+        kind = scenario.kind
+        if kind == "latency":
+            fake._stopping.wait(scenario.seconds)
+        elif kind in STATUS_KINDS and fake._should_fail(doi, scenario):
+            headers = {}
+            if scenario.retry_after == "date":
+                headers["Retry-After"] = formatdate(time.time() + 1, usegmt=True)
+            elif scenario.retry_after is not None:
+                headers["Retry-After"] = scenario.retry_after
+            return self._send(int(kind), f"Error {kind}", "text/plain", headers)
+        elif kind == "reset":
+            return self._reset()
+        elif kind == "invalid-json":
+            body = '{"status": "ok", "message-type": "work", "message": {"DOI": oops}}'
+            return self._send(200, body, "application/json")
+        elif kind == "html200":
+            page = "<!DOCTYPE html><html><body><h1>Temporarily unavailable</h1></body></html>"
+            return self._send(200, page, "text/html; charset=utf-8")
+        elif kind == "redirect-loop":
+            hop = int(parse_qs(query).get("hop", ["0"])[0]) + 1
+            location = f"{urlsplit(self.path).path}?hop={hop}"
+            return self._send(302, "", "text/plain", {"Location": location})
+        elif kind == "404" or (kind == "crossref-404" and route == "works"):
+            return self._not_found()
+        elif kind == "wrong-doi" and record is not None:
+            record = fake._other_record(doi)
+        elif kind == "retracted" and record is not None:
+            notice = {
+                "type": "retraction",
+                "DOI": RETRACTION_NOTICE,
+                "source": "retraction-watch",
+                "date": "2020-01-15",
+                "label": "Retraction",
+            }
+            record = {**record, "updates": [*record.get("updates", []), notice]}
+        if route == "handle":
+            target = fake.aliases.get(doi)
+            if target is None:
+                return self._send(404, json.dumps({"responseCode": 100, "handle": doi}),
+                                  "application/json;charset=utf-8")
+            value = {"index": 1, "type": "HS_ALIAS", "data": {"format": "string", "value": target},
+                     "ttl": 86400, "timestamp": "2018-02-13T00:00:00Z"}
+            body = json.dumps({"responseCode": 1, "handle": doi, "values": [value]})
+            return self._send(200, body, "application/json;charset=utf-8")
+        if record is None:
+            return self._not_found()
+
+        if route == "works":
+            payload = json.dumps(
+                {
+                    "status": "ok",
+                    "message-type": "work",
+                    "message-version": "1.0.0",
+                    "message": csl_to_crossref(record),
+                }
+            ).encode()
+            content_type = "application/json;charset=utf-8"
+        else:
+            accept = self.headers.get("Accept", "")
+            if CSL_JSON not in accept and "application/json" not in accept:
+                return self._send(406, "Not acceptable", "text/plain")
+            payload, content_type = json.dumps(record).encode(), CSL_JSON
+
+        if kind in ("hang", "truncated"):
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload) + (0 if kind == "hang" else 100)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            if kind == "hang":
+                fake._stopping.wait(scenario.seconds)
+            self.close_connection = True
+            return 0
+        return self._send(200, payload, content_type)
+
+
+    def _esummary(self, fake: FakeRegistrar, query: str) -> int:
+        params, ids = parse_qs(query), _ids(query)
+        if params.get("db") != ["pubmed"] or params.get("retmode") != ["json"] or len(ids) > MAX_BATCH:
+            body = json.dumps({"error": "this server answers db=pubmed, retmode=json, up to "
+                                        f"{MAX_BATCH} ids"})
+            return self._send(400, body, "application/json")
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        named = next(((pmid, fake.scenarios[pmid]) for pmid in ids if pmid in fake.scenarios), None)
+        if named is not None and (status := self._fault(fake, *named)) is not None:
+            return status
+        return self._send(200, json.dumps(esummary(fake.pubmed, ids)), "application/json; charset=UTF-8")
+
+    def _fault(self, fake: FakeRegistrar, key: str, scenario: Scenario) -> int | None:
+        """The status sent for a scenario that answers in place of the record, else None."""
+        kind = scenario.kind
+        if kind == "latency":
+            fake._stopping.wait(scenario.seconds)
+        elif kind in STATUS_KINDS and fake._should_fail(key, scenario):
+            after = {"Retry-After": scenario.retry_after} if scenario.retry_after not in (None, "date") \
+                else {}
+            return self._send(int(kind), f"Error {kind}", "text/plain", after)
+        elif kind == "reset":
+            return self._reset()
+        elif kind == "invalid-json":
+            return self._send(200, '{"header": {"type": "esummary"}, "result": {oops}}',
+                              "application/json")
+        elif kind == "html200":
+            page = "<!DOCTYPE html><html><body><h1>Temporarily unavailable</h1></body></html>"
+            return self._send(200, page, "text/html; charset=utf-8")
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--records", type=Path, required=True, help="CSL JSON array (or {doi: item})"
+    )
+    parser.add_argument("--scenarios", type=Path, help='JSON object {doi: "503x2", ...}')
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rate-limit", type=int, default=None, help="requests per interval")
+    parser.add_argument("--rate-interval", type=float, default=1.0, help="seconds")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
+    args = parser.parse_args(argv)
+
+    data = json.loads(args.records.read_text(encoding="utf-8"))
+    records = records_from_csl(data) if isinstance(data, list) else data
+    scenarios = json.loads(args.scenarios.read_text(encoding="utf-8")) if args.scenarios else {}
+    fake = FakeRegistrar(
+        records,
+        scenarios=scenarios,
+        rate_limit=args.rate_limit,
+        rate_interval=args.rate_interval,
+        latency=args.latency,
+        host=args.host,
+        port=args.port,
+    )
+    with fake:
+        print(f"fake registrar: {len(records)} records at {fake.url} (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Stage 2: the works to verify, and the identifier each is checked under.
+
+:func:`works_from` makes one :class:`~audit.model.Work` per bibliography entry, per
+identifier key cited without an entry (Manubot's ``@doi:…``, ``@pmid:…``) and per
+printed reference. A work's DOI is the one written, normalised; three things can
+establish one it was not written with, each returning new works and saying so:
+
+- :func:`with_short_dois`: a shortDOI (``10/abcd``) stands for the full DOI doi.org gives;
+- :func:`matched_printed`: a printed reference without a DOI is a record in hand (the lock's);
+- :func:`suggested`: a reference without a DOI is the top hit of a registrar's search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from audit.compare import normalize_text, title_similarity, year_of
+from audit.identifiers import normalize_doi, normalize_pmid, normalize_short_doi, parse_citekey
+from audit.model import Entry, Finding, Inputs, Outcome, Severity, Work
+
+# CSL types that are expected to carry a DOI (doi-missing is reported for these).
+DOI_EXPECTED_TYPES = frozenset({"article-journal", "article", "paper-conference", "review"})
+
+
+# --- building ---------------------------------------------------------------------------
+
+def _work(key: str, item: dict[str, Any], file: str | None, line: int | None, origin: Any,
+          raw: object = None, **extra: Any) -> Work:
+    """A work with its DOI fields read from ``raw`` (its DOI as written) and its PMID from
+    its item (unless given)."""
+    extra.setdefault("pmid", normalize_pmid(str(item.get("PMID") or "")))
+    if raw:
+        written = str(raw)
+        if short := normalize_short_doi(written):  # an alias that only doi.org expands
+            return Work(key, item, file, line, origin, raw_doi=written, short_doi=short, **extra)
+        result = normalize_doi(written)
+        return Work(key, item, file, line, origin, doi=result.doi, raw_doi=written,
+                    doi_problem=None if result.doi else (result.problem or "not a DOI"),
+                    doi_changed=result.changed, **extra)
+    return Work(key, item, file, line, origin, **extra)
+
+
+def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
+    """The works of the bibliography entries."""
+    return [_work(entry.key, entry.item, entry.file, entry.line, "bibliography", entry.item.get("DOI"))
+            for entry in entries]
+
+
+def works_from(inputs: Inputs) -> list[Work]:
+    """Bibliography entries, identifier keys with no entry, and printed references."""
+    works = bibliography_works(inputs.entries)
+    keys = {e.key for e in inputs.entries}
+    if inputs.manuscript is not None:
+        seen: set[str] = set()
+        for cit in inputs.manuscript.citations:
+            key = resolve_tag(cit.key, inputs.tags)
+            if key in keys or key in seen:
+                continue
+            parsed = parse_citekey(key)
+            if parsed.scheme == "doi":
+                seen.add(key)
+                works.append(_work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
+                                   key.split(":", 1)[1]))
+            elif parsed.scheme == "pmid" and parsed.problem is None:
+                seen.add(key)
+                works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
+                                  pmid=parsed.identifier))
+    for ref in inputs.printed:
+        item = ref.item
+        if ref.et_al:  # as printed: the comparison reads a literal "et al." as a truncated list
+            item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
+        works.append(_work(f"#{ref.number}", item, inputs.printed_file, ref.line, "printed",
+                           item.get("DOI"), et_al=ref.et_al, query=ref.raw))
+    return works
+
+
+def resolve_tag(key: str, tags: Mapping[str, str]) -> str:
+    """The key a Manubot ``tag:x`` stands for (the key itself if it is not a known tag)."""
+    if key.lower().startswith("tag:"):
+        return tags.get(key[4:], key)
+    return key
+
+
+# --- identifying ------------------------------------------------------------------------
+
+def with_short_dois(works: list[Work], outcomes: Mapping[str, Outcome]) -> list[Work]:
+    """The works, each shortDOI with what doi.org (or the lock) said of it, ``{short:
+    outcome}``: a work whose shortDOI stands for a DOI is then checked as that DOI."""
+    out = []
+    for work in works:
+        said = outcomes.get(work.short_doi) if work.short_doi else None
+        if said is None:
+            out.append(work)
+            continue
+        full = said.record.get("DOI") if said.status == "ok" and said.record else None
+        out.append(dataclasses.replace(work, short=said, doi=str(full) if full else work.doi))
+    return out
+
+
+def needs_search(work: Work) -> bool:
+    """A reference without any DOI, of a kind that should have one, that a search could find."""
+    return (not work.doi and not work.raw_doi and work.item.get("type") in DOI_EXPECTED_TYPES
+            and work.origin in ("bibliography", "printed") and bool(work.item.get("title")))
+
+
+def query_text(work: Work) -> str:
+    """The text of a bibliographic query for ``work``: as printed, or composed from its fields."""
+    if work.query:
+        return work.query
+    item = work.item
+    names = ", ".join(str(a.get("family") or a.get("literal") or "") for a in item.get("author") or [])
+    parts = [names, str(item.get("title") or ""), str(item.get("container-title") or ""),
+             str(year_of(item) or ""), str(item.get("volume") or ""), str(item.get("page") or "")]
+    return ". ".join(p for p in parts if p)
+
+
+def first_family(item: Mapping[str, Any]) -> str:
+    """The first author's family name (or a group's name), normalised."""
+    authors = item.get("author") or []
+    if not authors:
+        return ""
+    first = authors[0]
+    return normalize_text(str(first.get("family") or first.get("literal") or ""))
+
+
+def match_record(item: Mapping[str, Any], candidates: Mapping[str, dict[str, Any]],
+                 threshold: float = 0.9) -> tuple[str, float] | None:
+    """The candidate record (by DOI) that is clearly the same work as ``item``, if any.
+
+    Agreement is required on the title (similarity >= ``threshold``), the first author
+    and the year; the best match must also beat the runner-up clearly.
+    """
+    title = item.get("title")
+    if not title:
+        return None
+    scored = []
+    for doi, record in candidates.items():
+        if not record.get("title"):
+            continue
+        score = title_similarity(str(title), str(record["title"]))
+        if (score >= threshold and first_family(item) == first_family(record)
+                and year_of(item) is not None and year_of(item) == year_of(record)):
+            scored.append((score, doi))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
+        return None
+    return scored[0][1], scored[0][0]
+
+
+def matched_printed(works: list[Work], candidates: Mapping[str, dict[str, Any]]
+                    ) -> tuple[list[Work], list[Finding]]:
+    """Printed references without a DOI, matched to a record among ``candidates`` (by DOI:
+    the lock's records): such a reference is then compared field by field."""
+    out, findings = [], []
+    for work in works:
+        match = (match_record(work.item, candidates)
+                 if work.origin == "printed" and needs_search(work) else None)
+        if match is None:
+            out.append(work)
+            continue
+        out.append(dataclasses.replace(work, doi=match[0]))
+        findings.append(work.finding("doi-missing", Severity.INFO,
+                                     f"no DOI printed; matched to {match[0]} by title, "
+                                     "author and year", field="DOI", expected=match[0]))
+    return out, findings
+
+
+def suggested(works: list[Work], searches: Mapping[str, list[dict[str, Any]]]
+              ) -> tuple[list[Work], list[Finding]]:
+    """A DOI for a reference without one, when a search's top hit (``searches``, by key) is
+    clearly it: a printed reference takes the DOI (and is then checked field by field); a
+    bibliography entry gets a ``doi-suggested`` finding to act on."""
+    out, findings = [], []
+    for work in works:
+        hits = searches.get(work.key)
+        match = match_record(work.item, {str(h.get("DOI", "")).lower(): h for h in hits
+                                         if h.get("DOI")}) if hits else None
+        if match is None:
+            out.append(work)
+            continue
+        doi = match[0]
+        if work.origin == "printed":
+            out.append(dataclasses.replace(work, doi=doi))
+            findings.append(work.finding("doi-missing", Severity.INFO,
+                                         f"no DOI printed; the registrar's search found {doi} "
+                                         "(title, first author and year agree)",
+                                         field="DOI", expected=doi))
+        else:
+            out.append(work)
+            findings.append(work.finding("doi-suggested", Severity.INFO,
+                                         f"registered as {doi} (title, first author and year "
+                                         "agree): add the DOI", field="DOI", expected=doi))
+    return out, findings
