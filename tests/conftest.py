@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from audit.sources.fake import FakeRegistrar
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -59,3 +63,31 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = render(root)
     assert proc.returncode == 0, proc.stderr
     return root / "output"
+
+
+def run_audit(args: list[str], server: FakeRegistrar | None = None, cwd: Path | None = None,
+              timeout: float = 240, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env or {})}
+    url = server.url if server is not None else "http://127.0.0.1:9"  # no server: fails fast
+    env |= {"AUDIT_CROSSREF_URL": url, "AUDIT_DOI_URL": url, "AUDIT_PUBMED_URL": url}
+    return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def public_records() -> dict[str, dict[str, Any]]:
+    """The review's public records (shared/references) as a registrar would serve them."""
+    records = json.loads(need_shared("references", "public-records.json").read_text())
+    served = {}
+    for rec in records:
+        if not rec.get("DOI"):
+            continue  # a registrar only serves what has a DOI
+        item = {k: v for k, v in rec.items() if v and k in (
+            "type", "title", "author", "container-title", "container-title-short",
+            "volume", "issue", "page", "DOI")}
+        item["author"] = [a for a in item.get("author", [])
+                          if "et al" not in str(a.get("family") or a.get("literal") or "")]
+        if rec.get("issued"):
+            item["issued"] = {"date-parts": [[rec["issued"]]]}
+        served[rec["DOI"].lower()] = item
+    return served

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from audit.inputs.reftext import parse_reference_text
 from audit.model import PrintedReference
+from tests.conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PRINTED = SHARED / "references" / "reference-list-as-printed.txt"
 
 

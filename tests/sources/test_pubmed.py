@@ -20,8 +20,7 @@ from audit.sources import Settings, Sources
 from audit.sources.fake import FakeRegistrar, records_from_csl
 from audit.sources.http import Client
 from audit.sources.pubmed import KEYED_LIMIT, LIMIT, PubMed, csl_to_esummary, esummary_to_csl
-from tests.conftest import ROOT, need_shared
-from tests.test_audit_registrar import public_records, run_audit
+from tests.conftest import ROOT, need_shared, public_records, run_audit
 
 MAILTO = "audit-tests@example.org"
 API_KEY = "not-a-real-key-0123"

@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,8 @@ from audit.sources.fake import (
 )
 from audit.sources.http import MAX_REDIRECTS, Client
 from audit.sources.registrar import Registrar
+from tests.conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCES = SHARED / "corpora" / "meta-review" / "output" / "references.json"
 MAILTO = "audit-tests@example.org"
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from audit.sources.fake import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
-from tests.conftest import ROOT, need_shared
+from tests.conftest import need_shared, public_records, run_audit
 
 CORPUS = ("corpora", "meta-review")
 
@@ -38,16 +38,6 @@ def corpus_aliases() -> dict[str, str]:
 def valid_dois(records: dict[str, dict[str, Any]]) -> list[str]:
     """The corpus's real DOIs (one Manubot item carries a URL path in its DOI field)."""
     return sorted(doi for doi in records if doi.startswith("10."))
-
-
-def run_audit(args: list[str], server: FakeRegistrar | None = None, cwd: Path | None = None,
-              timeout: float = 240, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **(env or {})}
-    url = server.url if server is not None else "http://127.0.0.1:9"  # no server: fails fast
-    env |= {"AUDIT_CROSSREF_URL": url, "AUDIT_DOI_URL": url, "AUDIT_PUBMED_URL": url}
-    return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or ROOT, timeout=timeout)
 
 
 def meta_review_args(base: Path, lock: Path) -> list[str]:
@@ -229,24 +219,6 @@ def test_two_refreshes_at_once_keep_the_lock_whole(tmp_path: Path) -> None:
         for proc in procs:
             proc.wait(timeout=120)
     assert set(json.loads(lock.read_text())["records"]) == set(dois)
-
-
-def public_records() -> dict[str, dict[str, Any]]:
-    """The review's public records (shared/references) as a registrar would serve them."""
-    records = json.loads(need_shared("references", "public-records.json").read_text())
-    served = {}
-    for rec in records:
-        if not rec.get("DOI"):
-            continue  # a registrar only serves what has a DOI
-        item = {k: v for k, v in rec.items() if v and k in (
-            "type", "title", "author", "container-title", "container-title-short",
-            "volume", "issue", "page", "DOI")}
-        item["author"] = [a for a in item.get("author", [])
-                          if "et al" not in str(a.get("family") or a.get("literal") or "")]
-        if rec.get("issued"):
-            item["issued"] = {"date-parts": [[rec["issued"]]]}
-        served[rec["DOI"].lower()] = item
-    return served
 
 
 def test_printed_reference_list_surfaces_its_real_errors(tmp_path: Path) -> None:
