@@ -6,7 +6,7 @@ The work is split in small steps:
   joins wrapped lines;
 * :func:`_take_identifiers` takes DOI, PMID, PMCID, URL and "Accessed ..." out of the text,
   wherever they are printed;
-* :func:`parse_authors` reads the author block at the start of an entry;
+* :func:`audit.names.parse_authors` reads the author block at the start of an entry;
 * :func:`parse_tail` reads journal, date, volume, issue and pages (or a book's
   ``Place: Publisher; Year``) at the end.
 
@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.model import PrintedReference
-from audit.names import is_initials, is_suffix
+from audit.names import author_list, group_sentence, parse_authors
 
-__all__ = [
-    "PrintedReference", "parse_authors", "parse_reference_text", "parse_tail", "split_entries",
-]
+__all__ = ["parse_reference_text", "parse_tail", "split_entries"]
 
 
 # --------------------------------------------------------------------------- lines
@@ -240,127 +238,6 @@ def _take_identifiers(text: str) -> tuple[str, dict[str, Any], bool]:
     return text.strip(" .,;:"), found, internet
 
 
-# --------------------------------------------------------------------------- authors
-
-_PARTICLES = frozenset(
-    {
-        "van", "von", "der", "den", "de", "del", "della", "dela", "di", "da", "du", "dos", "das",
-        "do", "la", "le", "ter", "ten", "te", "op", "het", "zu", "bin", "ibn", "al", "el", "y",
-        "st", "st.", "ste", "ste.", "mac"
-    }
-)
-_GROUP_WORDS = frozenset(
-    {
-        "group", "groups", "society", "association", "institute", "network", "committee",
-        "council", "organization", "organisation", "collaboration", "collaborative", "consortium",
-        "investigators", "panel", "panels", "team", "agency", "foundation", "college", "academy",
-        "centre", "center", "department", "ministry", "service", "services", "national", "world",
-        "american", "european", "international", "working", "study", "trial", "trialists",
-        "program", "programme", "board", "force", "writing", "research", "cancer", "health",
-        "website"
-    }
-)
-_ET_AL = re.compile(r"(?i)et\.?\s*al\.?|and others|and colleagues")
-_LEAD = re.compile(r"(?i)^(?:and|&|for the|on behalf of(?: the)?)\s+")
-_BOUNDARY = re.compile(r"\.(?=\s|$)")
-_MORE_AUTHORS = re.compile(r"(?:[A-Z]\.|and\b|&|et\.? al\b|[,;])")
-
-
-def _person(piece: str) -> dict[str, str] | None:
-    """``{"family", "given"}`` for ``Surname AB`` / ``Surname A.B.``, else None."""
-    tokens = piece.split()
-    suffix = tokens.pop() if len(tokens) > 2 and is_suffix(tokens[-1]) else None
-    initials: list[str] = []
-    while len(tokens) > 1 and is_initials(tokens[-1]) and len(initials) < 4:
-        initials.insert(0, tokens.pop())
-    given = "".join(initials).replace(".", "")
-    if not initials or len(given.replace("-", "")) > 4 or len(tokens) > 4:
-        return None
-    for tok in tokens:
-        low = tok.lower()
-        if low in _GROUP_WORDS:
-            return None
-        if low in _PARTICLES:
-            continue
-        core = tok.replace("-", "").replace("'", "").replace("’", "")
-        if not core.isalpha() or not (tok[0].isupper() or re.match(r"[a-z][’']", tok)):
-            return None
-    name = {"family": " ".join(tokens), "given": given}
-    if suffix:
-        name["suffix"] = suffix.rstrip(".")
-    return name
-
-
-def _names(block: str) -> tuple[list[dict[str, str]], bool]:
-    """Persons and group authors of an author (or editor) list, and whether it ends "et al."."""
-    names: list[dict[str, str]] = []
-    et_al = False
-    group: list[str] = []
-
-    def flush() -> None:
-        if group:
-            names.append({"literal": _LEAD.sub("", ", ".join(group)).strip(" .")})
-            group.clear()
-
-    pieces = [p.strip() for p in re.split(r"\s*[,;]\s*", block) if p.strip(" .")]
-    for i, piece in enumerate(pieces):
-        bare = _LEAD.sub("", piece).strip()
-        if _ET_AL.fullmatch(bare):
-            et_al = True
-            continue
-        # "Smith, A.B." (comma between surname and initials)
-        if is_initials(bare) and group and len(group[-1].split()) == 1 and i > 0:
-            group[-1] = f"{group[-1]} {bare}"
-            if (person := _person(group[-1])) is not None:
-                group.pop()
-                flush()
-                names.append(person)
-            continue
-        subs = re.split(r"\s+(?:and|&)\s+", bare)
-        people = [_person(s.strip(" .")) for s in subs]
-        if all(people):
-            flush()
-            names.extend(p for p in people if p)
-        else:
-            group.append(piece)
-    flush()
-    return names, et_al
-
-
-def _author_block_end(text: str) -> int | None:
-    """Index of the full stop that ends the author block, or None."""
-    for m in _BOUNDARY.finditer(text):
-        before = text[: m.start()].rsplit(None, 1)
-        if before and before[-1].lower() in {"st", "ste"}:
-            continue
-        if _MORE_AUTHORS.match(text, m.end() + 1):
-            continue
-        return m.start()
-    return None
-
-
-def parse_authors(text: str) -> tuple[list[dict[str, str]], bool, str]:
-    """``(names, et_al, rest)`` for the author block at the start of ``text``."""
-    end = _author_block_end(text)
-    if end is None:
-        return [], False, text
-    names, et_al = _names(text[:end])
-    return names, et_al, text[end + 1:].strip()
-
-
-def _group_sentence(text: str) -> tuple[str, str] | None:
-    """A group author printed as its own sentence after the authors (``… investigators.``)."""
-    m = re.search(r"\.\s", text)
-    if not m:
-        return None
-    sentence = text[: m.start()]
-    words = _LEAD.sub("", sentence).split()
-    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1] == "(")
-    if 1 < len(words) <= 15 and words[-1].lower() in _GROUP_WORDS and capitalised * 2 >= len(words):
-        return _LEAD.sub("", sentence).strip(), text[m.end():].strip()
-    return None
-
-
 # --------------------------------------------------------------------------- tail
 
 _YEAR = re.compile(r"(?<![\d.\-/])((?:1[6-9]|20)\d{2})[a-z]?(?![\d)\]/-])")
@@ -467,7 +344,7 @@ def _chapter(head: str, tail: dict[str, Any], item: dict[str, Any]) -> str:
     book = head[chapter.end():]
     eds = re.match(r"(.*?),?\s+(?:editors?|eds?)\.?\s+(?=\S)", book)
     if eds:
-        item["editor"] = _names(eds.group(1))[0]
+        item["editor"] = author_list(eds.group(1))[0]
         book = book[eds.end():]
     if "container-title" in tail:  # no "Place: Publisher;": the last part was the book
         book = ". ".join(filter(None, [book, tail.pop("container-title")]))
@@ -512,7 +389,7 @@ def _parse_entry(number: int, line: int, raw: str, problems: list[str]) -> Print
         item["type"] = "article-journal"
         return PrintedReference(number, line, raw, item, False, (*problems, "empty entry"))
     names, et_al, rest = parse_authors(core)
-    while names and (group := _group_sentence(rest)):
+    while names and (group := group_sentence(rest)):
         names.append({"literal": group[0]})
         rest = group[1]
     head, tail, tail_problems = parse_tail(rest)
