@@ -27,13 +27,15 @@ BYTECODE = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(ROOT / ".n
 
 def install(session: nox.Session, extras: str = "") -> None:
     """Install the project (editable) unless this venv already has this pyproject.toml."""
+    session.env.update(BYTECODE)  # for what the session runs (pip compiled its own packages)
+    if session.venv_backend == "none":  # `nox --no-venv`: this environment has the project
+        return
     spec = f".[{extras}]" if extras else "."
     stamp = Path(session.virtualenv.location) / ".installed"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
     if not (stamp.is_file() and stamp.read_text() == digest):
         session.install("-e", spec)
         stamp.write_text(digest)
-    session.env.update(BYTECODE)  # for what the session runs (pip compiled its own packages)
 
 
 def command(session: nox.Session, *args: str) -> None:

@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "duplicate-work": "Two bibliography entries (different keys) describe the same work.",
     "doi-malformed": ("A DOI (or PMID) is not valid (error), or was written in a harmless "
                       "non-canonical form and normalised (info)."),
+    "doi-short": "A shortDOI (10/abcd), checked as the full DOI doi.org expands it to.",
     "doi-missing": "A reference that should have a DOI has none.",
     "doi-not-found": "The DOI is not registered with any DOI registrar.",
     "doi-suggested": "The registrar has a DOI that matches this reference's metadata.",
