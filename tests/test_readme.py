@@ -334,3 +334,21 @@ def test_the_settings_table_names_real_options_and_variables() -> None:
     known = {o for action in audit_parser()._actions for o in action.option_strings}
     assert options and options <= known
     assert variables == set(ENVIRONMENT.values()) | {"AUDIT_CACHE_DIR"}
+
+
+def test_the_layout_table_matches_the_tree() -> None:
+    """Every path the layout table names exists, every module it names in ``audit/`` too, and
+    everything the repository tracks at its top level has a row."""
+    section = README.split("## Repository layout", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| (.*) \|$", section, re.M)
+    paths = {path.rstrip("/") for path, _ in rows}
+    for path in paths:
+        assert (ROOT / path).exists(), path
+    audit_row = next(text for path, text in rows if path == "audit/")
+    for name in re.findall(r"`([\w/.]+)`", audit_row):
+        if name.endswith(("/", ".py")):
+            assert (ROOT / "audit" / name).exists(), name
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    top = {name if name.startswith(".ci/") else name.split("/", 1)[0] for name in tracked}
+    assert top - {"README.md", ".gitignore"} <= paths, top - paths

@@ -7,6 +7,7 @@ Pointing the AST at the PNGs is a step of its own in the manifest:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from audit import pandoc
 from audit.build.formats import Format
 from audit.build.run import FALLBACK_EPOCH, BuildError, Run, source_date_epoch
 from audit.config import Config
+from audit.files import write_atomic
 from audit.styles import StyleError, resolve_style
 
 PNG_PPI = 220  # figures in DOCX: print resolution
@@ -101,14 +103,14 @@ def check_zip_dates(path: Path, epoch: int) -> None:
         if all(info.date_time == stamp for info in zf.infolist()):
             return
         members = [(info, zf.read(info)) for info in zf.infolist()]
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w") as out:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
         for info, data in members:
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
             fixed.compress_type = info.compress_type
             fixed.external_attr = info.external_attr
             out.writestr(fixed, data)
-    tmp.replace(path)
+    write_atomic(path, buffer.getvalue())
 
 
 def main(argv: list[str] | None = None) -> int:
