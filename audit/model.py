@@ -42,6 +42,9 @@ _RANK = {Severity.INFO: 0, Severity.UNVERIFIED: 1, Severity.WARNING: 2, Severity
 CODES: dict[str, str] = {
     "undefined-citation": "A citation in the text names a key that is not in the bibliography.",
     "uncited-reference": "A bibliography entry is never cited in the text.",
+    "citation-order": "A numbered reference list is not in the order of first citation.",
+    "bibliography-mismatch": ("A reference manager's data for a cited item and the bibliography "
+                              "printed in the document disagree."),
     "duplicate-key": "Two bibliography entries share one citation key.",
     "duplicate-work": "Two bibliography entries (different keys) describe the same work.",
     "doi-malformed": ("A DOI (or PMID) is not valid (error), or was written in a harmless "
@@ -79,10 +82,11 @@ class Finding:
     message: str
     key: str | None = None
     file: str | None = None
-    line: int | None = None
+    line: int | None = None  # in a Word file: the paragraph
     field: str | None = None
     expected: str | None = None
     found: str | None = None
+    excerpt: str | None = None  # a short quote of the place (a Word file has no lines)
     # ``field`` above shadows dataclasses.field inside the class body
     extra: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
@@ -114,7 +118,8 @@ def summarize(findings: list[Finding]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Citation:
-    """One cited key at one place in the manuscript."""
+    """One cited key at one place in the manuscript (``line``: in a Word file, the paragraph;
+    ``excerpt``: a short quote of the sentence, where lines mean nothing)."""
 
     key: str
     file: str
@@ -122,6 +127,7 @@ class Citation:
     mode: str = "NormalCitation"  # or AuthorInText, SuppressAuthor, nocite
     prefix: str = ""
     suffix: str = ""
+    excerpt: str | None = None
 
 
 @dataclass
@@ -147,6 +153,7 @@ class Entry:
     item: dict[str, Any]
     file: str
     line: int | None
+    excerpt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,10 @@ class PrintedReference:
     """One entry of a printed reference list.
 
     ``raw`` is the entry's text without its number, wrapped lines joined;
-    ``item`` a CSL JSON item; ``problems`` what could not be parsed.
+    ``item`` a CSL JSON item; ``problems`` what could not be parsed. ``key`` is what the
+    manuscript's citations call it (``#3`` for a numbered list, a ``\bibitem`` key, a
+    JATS ``ref`` id); ``listed``: it is the manuscript's own reference list, which its
+    citations point at (a list given with ``--reference-text`` is not).
     """
 
     number: int
@@ -163,6 +173,29 @@ class PrintedReference:
     item: dict[str, Any] = field(hash=False)
     et_al: bool = False
     problems: tuple[str, ...] = ()
+    key: str | None = None
+    file: str | None = None
+    listed: bool = False
+    excerpt: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The key citations use: ``key``, else ``#number``."""
+        return self.key or f"#{self.number}"
+
+
+@dataclass
+class Document:
+    """One manuscript as a reader gives it: what it cites, and the references it carries
+    itself (a reference manager's item data, JATS ``element-citation``s), prints (a typed
+    reference list, ``thebibliography``, JATS ``mixed-citation``s) or names (bibliography
+    files: Markdown's front matter, LaTeX's ``\bibliography``)."""
+
+    manuscript: Manuscript
+    entries: list[Entry] = field(default_factory=list)
+    printed: list[PrintedReference] = field(default_factory=list)
+    bibliographies: list[Path] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what reading it already found
 
 
 @dataclass
@@ -173,7 +206,7 @@ class Inputs:
     entries: list[Entry] = field(default_factory=list)
     printed: list[PrintedReference] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
-    printed_file: str | None = None  # the file the printed list came from
+    findings: list[Finding] = field(default_factory=list)  # what reading the inputs found
 
 
 # --- what a source said -------------------------------------------------------------
@@ -239,7 +272,8 @@ class Work:
     query: str | None = None  # the reference as printed, for a bibliographic search
     et_al: bool = False
     pmid: str | None = None  # its PMID (bare digits), checked against PubMed
+    excerpt: str | None = None
 
     def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
         return Finding(code=code, severity=severity, message=message, key=self.key,
-                       file=self.file, line=self.line, **kw)
+                       file=self.file, line=self.line, excerpt=self.excerpt, **kw)

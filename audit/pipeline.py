@@ -65,7 +65,7 @@ def audit(options: Options) -> Result:
     lockfile = lock.Lock.load(options.lock or first.parent / lock.DEFAULT_NAME)
 
     found = works.works_from(inputs)
-    extra = check_parsed(inputs)
+    extra = [*inputs.findings, *check_parsed(inputs)]
     found, matched = works.matched_printed(found, {doi: e.record for doi, e in lockfile.records.items()})
     extra += matched
     found = works.with_short_dois(found, {

@@ -44,8 +44,8 @@ def _work(key: str, item: dict[str, Any], file: str | None, line: int | None, or
 
 def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
     """The works of the bibliography entries."""
-    return [_work(entry.key, entry.item, entry.file, entry.line, "bibliography", entry.item.get("DOI"))
-            for entry in entries]
+    return [_work(entry.key, entry.item, entry.file, entry.line, "bibliography", entry.item.get("DOI"),
+                  excerpt=entry.excerpt) for entry in entries]
 
 
 def works_from(inputs: Inputs) -> list[Work]:
@@ -62,17 +62,17 @@ def works_from(inputs: Inputs) -> list[Work]:
             if parsed.scheme == "doi":
                 seen.add(key)
                 works.append(_work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
-                                   key.split(":", 1)[1]))
+                                   key.split(":", 1)[1], excerpt=cit.excerpt))
             elif parsed.scheme == "pmid" and parsed.problem is None:
                 seen.add(key)
                 works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
-                                  pmid=parsed.identifier))
+                                  pmid=parsed.identifier, excerpt=cit.excerpt))
     for ref in inputs.printed:
         item = ref.item
         if ref.et_al:  # as printed: the comparison reads a literal "et al." as a truncated list
             item = {**item, "author": [*item.get("author", []), {"literal": "et al."}]}
-        works.append(_work(f"#{ref.number}", item, inputs.printed_file, ref.line, "printed",
-                           item.get("DOI"), et_al=ref.et_al, query=ref.raw))
+        works.append(_work(ref.name, item, ref.file, ref.line, "printed", item.get("DOI"),
+                           et_al=ref.et_al, query=ref.raw, excerpt=ref.excerpt))
     return works
 
 

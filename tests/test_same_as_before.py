@@ -123,8 +123,11 @@ def test_the_audit_reports_what_it_reported_before(before: Path, tmp_path: Path)
             assert json.loads(old.stdout)  # a real report, not an empty one
             if fmt == "sarif":  # the rules list gained doi-short, which the registry had missed
                 assert _results(new.stdout) == _results(old.stdout), name
-            else:
-                assert new.stdout == old.stdout, f"{name} ({fmt})"
+            else:  # findings gained "excerpt" (a quote of the place, for Word files): none here
+                report = json.loads(new.stdout)
+                for finding in report["findings"] + report["suppressed"]:
+                    assert finding.pop("excerpt") is None
+                assert report == json.loads(old.stdout), f"{name} ({fmt})"
 
 
 def _results(sarif: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from audit.works import needs_search
 def check_parsed(inputs: Inputs) -> list[Finding]:
     """reference-unparsed: the parts of printed entries that could not be read."""
     return [Finding("reference-unparsed", Severity.WARNING, "; ".join(ref.problems),
-                    key=f"#{ref.number}", file=inputs.printed_file, line=ref.line)
+                    key=ref.name, file=ref.file, line=ref.line, excerpt=ref.excerpt)
             for ref in inputs.printed if ref.problems]
 
 

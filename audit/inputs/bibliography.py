@@ -19,7 +19,7 @@ from typing import Any
 from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text, write_atomic
-from audit.model import Entry, Manuscript
+from audit.model import Entry
 
 FORMATS = {
     ".json": "csljson",
@@ -30,17 +30,10 @@ FORMATS = {
 }
 
 
-def bibliography_paths(manuscript: Manuscript, explicit: list[Path] | None = None) -> list[Path]:
-    """The bibliography files: ``--bibliography`` if given, else the front matter's."""
-    if explicit:
-        return list(explicit)
-    return _declared(manuscript.metadata.get("bibliography"), manuscript.files[0].parent)
-
-
-def _declared(declared: object, base: Path) -> list[Path]:
+def declared(named: object, base: Path) -> list[Path]:
     """Front-matter ``bibliography:`` (one name or a list) as paths: as written, else beside
-    the manuscript."""
-    names = declared if isinstance(declared, list) else [declared] if declared else []
+    the manuscript (``base``)."""
+    names = named if isinstance(named, list) else [named] if named else []
     paths = []
     for name in names:
         path = Path(str(name))
@@ -52,7 +45,7 @@ def declared_paths(markdown: Path) -> list[Path]:
     """The bibliography a manuscript's first YAML block names, read without pandoc.
 
     Only a hint, to start reading the bibliography early: the audit checks it
-    against the metadata pandoc reads (:func:`bibliography_paths`).
+    against the metadata pandoc reads.
     """
     import yaml
 
@@ -61,10 +54,10 @@ def declared_paths(markdown: Path) -> list[Path]:
         if not text.startswith("---"):
             return []
         block = text[3:].split("\n---", 1)[0].split("\n...", 1)[0]
-        declared = (yaml.safe_load(block) or {}).get("bibliography")
+        names = (yaml.safe_load(block) or {}).get("bibliography")
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
         return []
-    return _declared(declared, markdown.parent)
+    return declared(names, markdown.parent)
 
 
 def _declaration_pattern(fmt: str, key: str) -> re.Pattern[str]:

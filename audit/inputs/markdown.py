@@ -14,10 +14,9 @@ from typing import Any
 from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text
+from audit.inputs.bibliography import declared
 from audit.locate import duplicate_key, locate, pandoc_input_error
-from audit.model import Citation, Manuscript
-
-SUFFIXES = (".md", ".markdown", ".qmd")
+from audit.model import Citation, Document, Manuscript
 
 # pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.
 CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
@@ -39,6 +38,13 @@ def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
                           pandoc.stringify(cit["citationPrefix"]),
                           pandoc.stringify(cit["citationSuffix"])))
     return found
+
+
+def read(files: list[Path]) -> Document:
+    """Markdown files read as one manuscript, with the bibliography its metadata names."""
+    manuscript = read_manuscript(files)
+    return Document(manuscript, bibliographies=declared(manuscript.metadata.get("bibliography"),
+                                                        files[0].parent))
 
 
 def read_manuscript(files: list[Path]) -> Manuscript:

@@ -14,7 +14,8 @@ README_SECTION = "README.md, section 'Finding codes'"
 TOOL_NAME = "manuscript-audit"
 UNKNOWN_CODE = "Finding code not described in the registry."
 _FINDING_FIELDS = ("code", "severity", "key", "field", "expected", "found", "file", "line",
-                   "message")
+                   "excerpt", "message")
+WORD_SUFFIXES = (".docx",)  # files whose "line" is a paragraph
 
 
 @dataclass
@@ -59,8 +60,12 @@ def sort_pairs(pairs: Iterable[tuple[Finding, str]]) -> list[tuple[Finding, str]
 
 
 def where(finding: Finding) -> str:
+    """``file:line``; in a Word file, ``file, paragraph N: "quote"``."""
     if not finding.file:
         return f"line {finding.line}" if finding.line else ""
+    if finding.file.lower().endswith(WORD_SUFFIXES):
+        place = f"{finding.file}, paragraph {finding.line}" if finding.line else finding.file
+        return f"{place}: \"{finding.excerpt}\"" if finding.excerpt else place
     return f"{finding.file}:{finding.line}" if finding.line else finding.file
 
 

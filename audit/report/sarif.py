@@ -50,7 +50,9 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         if finding.file:
             physical: dict[str, Any] = {"artifactLocation": {"uri": finding.file}}
             if finding.line and finding.line >= 1:
-                physical["region"] = {"startLine": finding.line}
+                physical["region"] = {"startLine": finding.line}  # a Word file's: its paragraph
+            if finding.excerpt:
+                physical.setdefault("region", {})["snippet"] = {"text": finding.excerpt}
             item["locations"] = [{"physicalLocation": physical}]
         item["partialFingerprints"] = {
             "citationAudit/v1": ":".join((finding.code, finding.key or "", finding.field or "",

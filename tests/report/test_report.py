@@ -199,7 +199,7 @@ def test_json_schema_counts_and_order(style_path: Path) -> None:
     assert list(data["summary"]["by_severity"]) == sorted(data["summary"]["by_severity"])
 
     required = ["code", "severity", "key", "field", "expected", "found", "file", "line",
-                "message"]
+                "excerpt", "message"]
     for item in data["findings"]:
         assert list(item)[: len(required)] == required
         assert set(item) - set(required) <= {"side_by_side"}
