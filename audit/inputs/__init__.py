@@ -47,7 +47,8 @@ def _sniff(head: bytes) -> str | None:
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: an old .doc, or an encrypted .docx
         return "ole"
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = head.decode("utf-16" if utf16 else "utf-8", "replace").lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
         return "xml"
     if "\\documentclass" in text or "\\begin{document}" in text:
@@ -67,6 +68,8 @@ def detect(path: Path) -> str:
         raise InputError("is a directory, not a manuscript file", file=path) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=path) from None
+    if not head.strip():
+        raise InputError("the file is empty", file=path)
     seen = _sniff(head)
     if seen == "ole":
         raise InputError("an encrypted Word file, or an old .doc: save it as an unprotected "

@@ -171,8 +171,9 @@ _MONTHS = {
     )
 }
 _DOI = re.compile(r"(?i)(?:\bdoi\s*:?\s*|\bhttps?://(?:dx\.)?doi\.org/)?\b(10\.\d{4,9}/[^\s\]]+)")
-_PMID = re.compile(r"(?i)\bPMID\s*:?\s*(\d{1,9})\b")
-_PMCID = re.compile(r"(?i)(?:\bPMCID\s*:?\s*)?\b(PMC\d{3,9})\b")
+# NLM's Citing Medicine prints them as "PubMed PMID: 123; PubMed Central PMCID: PMC456"
+_PMID = re.compile(r"(?i)(?:\bPubMed\s+)?\bPMID\s*:?\s*(\d{1,9})\b")
+_PMCID = re.compile(r"(?i)(?:(?:\bPubMed\s+Central\s+)?\bPMCID\s*:?\s*)?\b(PMC\d{3,9})\b")
 _URL = re.compile(r"(?i)(?:\b(?:available\s+(?:from|at)|URL)\s*:?\s*)?\b((?:https?://|www\.)[^\s<>\"]+)")
 _ACCESSED = re.compile(
     rf"(?i)\[?\b(?:last\s+)?(?:accessed|retrieved|viewed|cited)(?:\s+on)?\s*:?\s*({_DATE})\]?"

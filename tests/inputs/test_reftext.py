@@ -489,3 +489,14 @@ def test_large_generated_list() -> None:
     assert refs[-1].line == 5000
     assert refs[-1].item["page"] == "5000-5009"
     assert all(r.et_al for r in refs)
+
+
+def test_citing_medicine_labels_its_identifiers_pubmed_pmid_and_pubmed_central_pmcid() -> None:
+    """NLM's Citing Medicine prints "PubMed PMID: …; PubMed Central PMCID: …": nothing is left."""
+    (ref,) = parse_reference_text(
+        "1. Tomasian A, Jennings JW. Spine metastases: thermal ablation and augmentation. Skeletal "
+        "Radiol. 2023;52(10):1921-8. doi: 10.1007/s00256-023-04348-x. PubMed PMID: 37000000; "
+        "PubMed Central PMCID: PMC9999999.")
+    assert (ref.item["PMID"], ref.item["PMCID"]) == ("37000000", "PMC9999999")
+    assert ref.item["container-title"] == "Skeletal Radiol"
+    assert ref.problems == ()
