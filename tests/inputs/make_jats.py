@@ -32,8 +32,9 @@ def jats_key(key: str) -> str:
 
 def write_jats(spec: Spec, folder: Path, *, mixed: bool = False) -> Path:
     """``paper.xml`` in ``folder`` (beside the ``paper.md`` and ``references.json`` it is
-    made from); every cited reference is linked from an xref, or this raises."""
-    markdown = write_markdown(spec, folder)
+    made from): every work of the spec in the reference list, every citation an xref (a key
+    the list lacks too), or this raises."""
+    markdown = write_markdown(spec, folder, nocite=True)
     out = folder / "paper.xml"
     writer = "jats_publishing" if mixed else "jats_publishing+element_citations"
     args = [pandoc_path(), markdown.name, "-f", "markdown", "-t", writer, "--citeproc",
@@ -47,10 +48,11 @@ def write_jats(spec: Spec, folder: Path, *, mixed: bool = False) -> Path:
     refs = {ref.get("id") for ref in root.iter("ref")}
     linked = {rid for xref in root.iter("xref") if xref.get("ref-type") == "bibr"
               for rid in (xref.get("rid") or "").split()}
-    expected = {jats_key(k) for k in spec.cited()}
-    if refs != expected or linked != expected:
+    listed = {jats_key(item["id"]) for item in spec.items}
+    cited = {jats_key(k) for k in spec.cited()}
+    if refs != listed or linked != cited:
         raise RuntimeError(f"{out}: pandoc wrote refs {sorted(refs)} and links to "
-                           f"{sorted(linked)}, not one of each for {sorted(expected)} (a "
+                           f"{sorted(linked)}, not {sorted(listed)} and {sorted(cited)} (a "
                            "numbered style collapses three or more in a row into a range "
                            "that links only its ends)")
     return out

@@ -57,13 +57,17 @@ class Spec:
         return [item["id"] for item in self.items].index(key) + 1
 
 
-def write_markdown(spec: Spec, folder: Path) -> Path:
-    """``paper.md`` with its bibliography ``references.json`` beside it."""
+def write_markdown(spec: Spec, folder: Path, *, nocite: bool = False) -> Path:
+    """``paper.md`` with its bibliography ``references.json`` beside it; ``nocite``: the
+    listed works no paragraph cites are named in ``nocite`` (so that a citeproc rendering
+    lists every work, as the spec's reference list does)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "references.json").write_text(json.dumps(list(spec.items), indent=1,
                                                        ensure_ascii=False), "utf-8")
     body = "\n\n".join(spec.paragraphs)
+    uncited = [item["id"] for item in spec.items if item["id"] not in spec.cited()]
+    extra = f"nocite: {json.dumps(' '.join('@' + k for k in uncited))}\n" if nocite and uncited else ""
     path = folder / "paper.md"
-    path.write_text(f"---\ntitle: {json.dumps(spec.title)}\nbibliography: references.json\n---\n\n"
-                    f"{body}\n", "utf-8")
+    path.write_text(f"---\ntitle: {json.dumps(spec.title)}\nbibliography: references.json\n{extra}"
+                    f"---\n\n{body}\n", "utf-8")
     return path
