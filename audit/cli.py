@@ -82,7 +82,8 @@ def audit_parser(prog: str = "manuscript-audit audit") -> argparse.ArgumentParse
         description="Audit a manuscript's citations against its bibliography and the DOI registrar.",
         epilog="Other commands: manuscript-audit build | audit | refresh (see --help of each).")
     p.add_argument("files", nargs="*", type=Path,
-                   help="Markdown manuscript file(s) (default: the project's manuscript)")
+                   help="the manuscript: Markdown, Word (.docx), LaTeX (.tex) or JATS XML (default: the "
+                        "project's manuscript)")
     p.add_argument("--bibliography", action="append", type=Path, metavar="FILE",
                    help="bibliography (CSL JSON/YAML, BibTeX, BibLaTeX); default: the front matter's")
     p.add_argument("--reference-text", type=Path, metavar="FILE",

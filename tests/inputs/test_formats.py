@@ -27,7 +27,7 @@ import pytest
 from audit.compare import normalize_text
 from audit.sources.fake import FakeRegistrar
 from tests.conftest import ROOT
-from tests.inputs import make_jats
+from tests.inputs import make_jats, make_latex
 from tests.inputs.spec import Spec, write_markdown
 
 pytestmark = pytest.mark.slow
@@ -155,6 +155,9 @@ WRITERS: dict[str, Callable[[Spec, Path], Path]] = {
     "markdown": write_markdown,
     "jats": make_jats.write_jats,
     "jats-mixed": functools.partial(make_jats.write_jats, mixed=True),
+    "latex": make_latex.write_latex,
+    "latex-natbib": functools.partial(make_latex.write_latex, natbib=True),
+    "thebibliography": make_latex.write_thebibliography,
 }
 # what a format cannot hold: a reference manager's field carries the item it cites (no
 # citation can name an item the document lacks, and every item is cited)
