@@ -291,3 +291,16 @@ def test_duplicates_in_a_printed_list_are_found_beside_a_bibliography(tmp_path: 
     _, report = audit_json(capsys, str(md), "--reference-text", str(printed))
     dups = [(f["key"], f.get("found")) for f in report["findings"] if f["code"] == "duplicate-work"]
     assert ("#2", "10.1000/same.1") in dups
+
+
+def test_a_citation_in_a_figure_caption_counts_once(tmp_path: Path, capsys) -> None:
+    """pandoc repeats a figure's caption as its image's description: the citation there is
+    one citation, at the caption's line, not two (the second located at another line)."""
+    (tmp_path / "refs.json").write_text(json.dumps([dict(ARTICLE, id="b")]))
+    md = tmp_path / "paper.md"
+    md.write_text("---\nbibliography: refs.json\n---\n\n![A caption [@b].](x.png)\n\n"
+                  "Later, the same work again [@b] and one nobody lists [@nope].\n")
+    from audit.inputs.markdown import read_manuscript
+
+    assert [(c.key, c.line) for c in read_manuscript([md]).citations] == [
+        ("b", 5), ("b", 7), ("nope", 7)]

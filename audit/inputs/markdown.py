@@ -22,6 +22,18 @@ from audit.model import Citation, Document, Manuscript
 CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")
 
 
+def _figure_images(raw: str, start: int) -> list[tuple[int, int]]:
+    """Where the images of figures are in an AST's JSON text: pandoc repeats a figure's
+    caption as its image's description, so a citation there is the caption's, again."""
+    spans = []
+    for _, fig_start, fig_end in pandoc.ast_elements(raw, "Figure", start):
+        for _, begin, end in pandoc.ast_elements(raw, "Image", fig_start):
+            if begin >= fig_end:
+                break
+            spans.append((begin, end))
+    return spans
+
+
 def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
     """(key, mode, prefix, suffix) for every citation in the document body, in order.
 
@@ -29,8 +41,12 @@ def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
     ``"blocks":[`` inside a string would be escaped): only the body counts.
     """
     body = raw.rfind(pandoc.BLOCKS)
+    start = body if body >= 0 else len(raw)
+    repeated = _figure_images(raw, start)
     found = []
-    for el, _, _ in pandoc.ast_elements(raw, "Cite", body if body >= 0 else len(raw)):
+    for el, at, _ in pandoc.ast_elements(raw, "Cite", start):
+        if any(begin <= at < end for begin, end in repeated):
+            continue
         for cit in el["c"][0]:
             if cit["citationId"].startswith(CROSSREF_PREFIXES):
                 continue
