@@ -52,9 +52,21 @@ class Spec:
     def item(self, key: str) -> dict[str, Any]:
         return next(item for item in self.items if item["id"] == key)
 
+    def listed(self, key: str) -> bool:
+        return any(item["id"] == key for item in self.items)
+
     def number(self, key: str) -> int:
-        """A key's number in the reference list (1-based, in list order)."""
-        return [item["id"] for item in self.items].index(key) + 1
+        """A key's number in the reference list (1-based, in list order); a key the list
+        lacks gets a number past its end (a typed citation of a reference nobody listed)."""
+        ids = [item["id"] for item in self.items]
+        if key in ids:
+            return ids.index(key) + 1
+        return len(ids) + 1 + [k for k in self.cited() if k not in ids].index(key)
+
+    def key_of(self, number: int) -> str | None:
+        """The key a number stands for (see :meth:`number`)."""
+        return next((k for k in [*[i["id"] for i in self.items], *self.cited()]
+                     if self.number(k) == number), None)
 
 
 def write_markdown(spec: Spec, folder: Path, *, nocite: bool = False) -> Path:

@@ -27,7 +27,7 @@ import pytest
 from audit.compare import normalize_text
 from audit.sources.fake import FakeRegistrar
 from tests.conftest import ROOT
-from tests.inputs import make_jats, make_latex
+from tests.inputs import make_docx, make_jats, make_latex
 from tests.inputs.spec import Spec, write_markdown
 
 pytestmark = pytest.mark.slow
@@ -106,11 +106,15 @@ def work_of(spec: Spec, finding: dict[str, Any]) -> str:
     """The spec key of the work a finding is about, however the format names it."""
     key = str(finding["key"] or "")
     ids = [item["id"] for item in spec.items]
-    if key.startswith("#") and key[1:].isdigit() and 0 < int(key[1:]) <= len(ids):
-        return ids[int(key[1:]) - 1]
+    if key.startswith("#") and key[1:].isdigit():
+        return spec.key_of(int(key[1:])) or key
     for candidate in (key, key.removeprefix("ref-")):
         if candidate in ids or candidate == "nosuch2021":
             return candidate
+    managers = {name: k for k in ids for name in (make_docx.zotero_key(k), make_docx.mendeley_key(k),
+                                                    str(make_docx.endnote_number(spec, k)))}
+    if key in managers:  # a reference manager's own key for the item
+        return managers[key]
     title = normalize_text(str(finding.get("found") or ""))
     return next((i["id"] for i in spec.items if normalize_text(i["title"]) == title), key)
 
@@ -158,10 +162,15 @@ WRITERS: dict[str, Callable[[Spec, Path], Path]] = {
     "latex": make_latex.write_latex,
     "latex-natbib": functools.partial(make_latex.write_latex, natbib=True),
     "thebibliography": make_latex.write_thebibliography,
+    "docx-zotero": make_docx.write_zotero,
+    "docx-mendeley": make_docx.write_mendeley,
+    "docx-endnote": make_docx.write_endnote,
+    "docx-typed": make_docx.write_typed,
 }
 # what a format cannot hold: a reference manager's field carries the item it cites (no
 # citation can name an item the document lacks, and every item is cited)
-CANNOT: dict[str, set[str]] = {}
+FIELDS_CANNOT = {"undefined-citation", "uncited-reference"}
+CANNOT: dict[str, set[str]] = {f"docx-{tool}": FIELDS_CANNOT for tool in ("zotero", "mendeley", "endnote")}
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
