@@ -311,7 +311,7 @@ def test_the_suppressions_example_suppresses(tmp_path: Path) -> None:
 def test_the_finding_codes_table_is_the_registry() -> None:
     section = README.split("### Finding codes", 1)[1].split("###", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
-    assert set(rows) == set(CODES) - {"input-error"}  # an input error is exit 2, not a finding
+    assert set(rows) == set(CODES)
 
 
 def test_the_json_schema_shown_is_the_reports(paper: Path) -> None:
