@@ -292,6 +292,15 @@ class CiteKey:
     raw: str
     problem: str | None = None
 
+    @property
+    def standard(self) -> str | None:
+        """``scheme:identifier`` with the identifier in its standard form (Manubot's
+        ``standard_id``): the one name of the work, whatever key cites it; ``None`` for a
+        plain key, a tag (an alias, to be resolved first) or an invalid identifier."""
+        if self.scheme is None or self.scheme == "tag" or self.problem is not None:
+            return None
+        return f"{self.scheme}:{self.identifier}"
+
 
 Normalizer = Callable[[str], tuple[str, str | None]]
 
@@ -373,11 +382,14 @@ _ALIASES: dict[str, tuple[str, bool]] = {
 def parse_citekey(key: str) -> CiteKey:
     """Parse a Manubot-style citation key (``doi:10.…``, ``pmid:…``, ``url:…``, …).
 
-    The scheme is case-insensitive; a leading ``@`` is ignored.  A key with no
-    known scheme (``anchala2014``, ``fig:one``) is a plain key (``scheme=None``).
+    The scheme is case-insensitive; a leading ``@`` is ignored; a bare DOI
+    (``10.1234/abc``, ``10/abcd``) is a ``doi:`` key.  A key with no known scheme
+    (``anchala2014``, ``fig:one``) is a plain key (``scheme=None``).
     """
     raw = key
     text = key[1:] if key.startswith("@") else key
+    if text.startswith(("10.", "10/")) and ":" not in text.split("/", 1)[0]:
+        text = f"doi:{text}"  # a bare DOI (``@10.1234/abc``) is a DOI key, as in Manubot
     prefix, sep, accession = text.partition(":")
     if not sep:
         return CiteKey(None, text, raw)

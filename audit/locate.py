@@ -29,7 +29,7 @@ def blank_code(text: str) -> str:
         match = _FENCE.match(line)
         if fence is None and match:
             fence = match.group(2)[0] * len(match.group(2))
-            lines[i] = ""
+            lines[i] = " " * len(line)
         elif fence is not None:
             if line.strip().startswith(fence) and set(line.strip()) <= set(fence[0]):
                 fence = None

@@ -42,6 +42,7 @@ _RANK = {Severity.INFO: 0, Severity.UNVERIFIED: 1, Severity.WARNING: 2, Severity
 CODES: dict[str, str] = {
     "undefined-citation": "A citation in the text names a key that is not in the bibliography.",
     "uncited-reference": "A bibliography entry is never cited in the text.",
+    "several-keys": "Several citation keys name one work (as Manubot warns: one standard id).",
     "citation-order": "A numbered reference list is not in the order of first citation.",
     "bibliography-mismatch": ("A reference manager's data for a cited item and the bibliography "
                               "printed in the document disagree."),
@@ -138,6 +139,8 @@ class Manuscript:
     metadata: dict[str, Any]
     citations: list[Citation] = field(default_factory=list)
     nocite_all: bool = False
+    # Manubot's aliases: a key that stands for another (``[@deep-review]: doi:10.1098/…``)
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def cited_keys(self) -> list[str]:
@@ -154,6 +157,9 @@ class Entry:
     file: str
     line: int | None
     excerpt: str | None = None
+    # in the manuscript's reference list (never cited: reported); a reference store such as
+    # Manubot's manual references holds works that need not all be cited
+    listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -205,7 +211,7 @@ class Inputs:
     manuscript: Manuscript | None = None
     entries: list[Entry] = field(default_factory=list)
     printed: list[PrintedReference] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # key -> the key it stands for
     findings: list[Finding] = field(default_factory=list)  # what reading the inputs found
 
 

@@ -48,23 +48,40 @@ def bibliography_works(entries: Iterable[Entry]) -> list[Work]:
                   excerpt=entry.excerpt) for entry in entries]
 
 
+def name_of(key: str) -> str:
+    """What a key names: the standard id of an identifier key (``doi:10.1/x`` for
+    ``DOI:10.1/X`` and ``@10.1/X``, as Manubot standardises it), else the key itself."""
+    return parse_citekey(key).standard or key
+
+
+def dealiased(key: str, aliases: Mapping[str, str]) -> str:
+    """The key a citation stands for: an alias's target, else the key itself."""
+    return aliases.get(key, key)
+
+
 def works_from(inputs: Inputs) -> list[Work]:
-    """Bibliography entries, identifier keys with no entry, and printed references."""
+    """Bibliography entries, identifier keys with no entry, and printed references.
+
+    An identifier key is one work per standard id, however many keys cite it (an alias,
+    its DOI, the DOI in two cases); a bibliography entry whose key is that standard id
+    (Manubot's manual references) is the work.
+    """
     works = bibliography_works(inputs.entries)
-    keys = {e.key for e in inputs.entries}
+    names = {name_of(e.key) for e in inputs.entries}
     if inputs.manuscript is not None:
-        seen: set[str] = set()
         for cit in inputs.manuscript.citations:
-            key = resolve_tag(cit.key, inputs.tags)
-            if key in keys or key in seen:
-                continue
+            key = dealiased(cit.key, inputs.aliases)
             parsed = parse_citekey(key)
+            name = name_of(key)
+            if name in names:
+                continue
             if parsed.scheme == "doi":
-                seen.add(key)
+                names.add(name)
+                written = key.split(":", 1)[1] if key.lower().startswith("doi:") else key
                 works.append(_work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
-                                   key.split(":", 1)[1], excerpt=cit.excerpt))
+                                   written, excerpt=cit.excerpt))
             elif parsed.scheme == "pmid" and parsed.problem is None:
-                seen.add(key)
+                names.add(name)
                 works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
                                   pmid=parsed.identifier, excerpt=cit.excerpt))
     for ref in inputs.printed:
@@ -74,13 +91,6 @@ def works_from(inputs: Inputs) -> list[Work]:
         works.append(_work(ref.name, item, ref.file, ref.line, "printed", item.get("DOI"),
                            et_al=ref.et_al, query=ref.raw, excerpt=ref.excerpt))
     return works
-
-
-def resolve_tag(key: str, tags: Mapping[str, str]) -> str:
-    """The key a Manubot ``tag:x`` stands for (the key itself if it is not a known tag)."""
-    if key.lower().startswith("tag:"):
-        return tags.get(key[4:], key)
-    return key
 
 
 # --- identifying ------------------------------------------------------------------------

@@ -121,6 +121,7 @@ def _merged(documents: list[Document]) -> Manuscript:
             merged.metadata.setdefault(key, value)
         merged.citations += doc.manuscript.citations
         merged.nocite_all = merged.nocite_all or doc.manuscript.nocite_all
+        merged.aliases.update(doc.manuscript.aliases)
     return merged if len(documents) > 1 else first
 
 
@@ -155,8 +156,10 @@ def read_inputs(files: list[Path], bibliographies: list[Path] | None = None,
         inputs.findings = [f for doc in documents for f in doc.findings]
     elif bibliographies:
         inputs.entries = bibliography.load_all(bibliographies)
+    if inputs.manuscript is not None:
+        inputs.aliases = dict(inputs.manuscript.aliases)
     if tags:
-        inputs.tags = read_tags(tags)
+        inputs.aliases.update({f"tag:{tag}": key for tag, key in read_tags(tags).items()})
     if reference_text:
         printed = [dataclasses.replace(ref, file=str(reference_text)) for ref in
                    parse_reference_text(read_text(reference_text), str(reference_text))]

@@ -3,6 +3,11 @@
 Citations come from pandoc's JSON AST, never from a regular expression: body text,
 footnotes, tables and captions count; code does not; pandoc-crossref labels are
 cross-references. Each citation is then located in its file (:mod:`audit.locate`).
+
+Manubot's syntax is read as Manubot reads it: a link-reference line
+``[@alias]: doi:10.1098/…`` defines an alias and is not a citation (nor is anything in a
+template expression, ``{{ … }}``, ``{% … %}``, ``{# … #}``, which Manubot renders before
+pandoc reads the text); the metadata's ``citekey-aliases`` define aliases too.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text
 from audit.inputs.bibliography import declared
-from audit.locate import duplicate_key, locate, pandoc_input_error
+from audit.locate import blank_code, duplicate_key, locate, pandoc_input_error
 from audit.model import Citation, Document, Manuscript
 
 # pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.
@@ -56,6 +61,43 @@ def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
     return found
 
 
+# Manubot's alias definition, a Markdown link-reference line: [@alias]: prefix:identifier
+_ALIAS_LINE = re.compile(r"^ {0,3}\[@([^\]\s]+)\]:[ \t]*(\S+)[ \t]*$", re.M)
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+def manubot_text(text: str) -> tuple[str, dict[str, tuple[str, int]]]:
+    """``text`` as pandoc is to read it, and the aliases defined: ``{alias: (target, line)}``.
+
+    Alias lines and template expressions outside code are taken out (as Manubot renders a
+    template expression before pandoc reads the text), their line breaks kept so that
+    every line stays where it was; blanking them with spaces instead would turn what
+    follows a template at the start of a line into an indented code block.
+    """
+    searchable = blank_code(text)
+    spans: list[tuple[int, int]] = []
+    aliases: dict[str, tuple[str, int]] = {}
+    for match in _ALIAS_LINE.finditer(searchable):
+        aliases[match.group(1)] = (match.group(2), searchable.count("\n", 0, match.start()) + 1)
+        spans.append(match.span())
+    spans += [m.span() for m in _TEMPLATE.finditer(searchable)]
+    if not spans:
+        return text, aliases
+    parts, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        parts += [text[last:start], "\n" * text.count("\n", start, end)]
+        last = end
+    return "".join(parts) + text[last:], aliases
+
+
+def metadata_aliases(metadata: dict[str, Any]) -> dict[str, str]:
+    """Manubot's ``citekey-aliases`` metadata: ``{alias: target}``."""
+    named = metadata.get("citekey-aliases")
+    return {str(k): str(v) for k, v in named.items()} if isinstance(named, dict) else {}
+
+
 def read(files: list[Path]) -> Document:
     """Markdown files read as one manuscript, with the bibliography its metadata names."""
     manuscript = read_manuscript(files)
@@ -69,10 +111,13 @@ def read_manuscript(files: list[Path]) -> Manuscript:
         raise InputError("no manuscript files given")
     metadata: dict[str, Any] = {}
     citations: list[Citation] = []
+    aliases: dict[str, str] = {}
     for path in files:
-        text = read_text(path)
-        if not text.strip():
+        written = read_text(path)
+        if not written.strip():
             raise InputError("the manuscript file is empty", file=path)
+        text, defined = manubot_text(written)
+        aliases.update({alias: target for alias, (target, _) in defined.items()})
         try:
             result = pandoc.run(["-f", "markdown", "-t", "json"], input_text=text, source=str(path))
         except pandoc.PandocError as exc:
@@ -96,4 +141,4 @@ def read_manuscript(files: list[Path]) -> Manuscript:
             else:
                 citations.append(Citation(key=key, file=str(files[0]), line=None, mode="nocite"))
     return Manuscript(files=list(files), metadata=metadata, citations=citations,
-                      nocite_all=nocite_all)
+                      nocite_all=nocite_all, aliases={**metadata_aliases(metadata), **aliases})
