@@ -61,8 +61,9 @@ def audit(options: Options) -> Result:
         raise InputError("nothing to audit: give Markdown file(s) and/or --reference-text FILE")
     first = options.files[0] if options.files else options.reference_text
     assert first is not None
+    beside = first if first.is_dir() else first.parent  # a Manubot manuscript is a folder
     inputs = read_inputs(options.files, options.bibliography, options.reference_text, options.tags)
-    lockfile = lock.Lock.load(options.lock or first.parent / lock.DEFAULT_NAME)
+    lockfile = lock.Lock.load(options.lock or beside / lock.DEFAULT_NAME)
 
     found = works.works_from(inputs)
     extra = [*inputs.findings, *check_parsed(inputs)]
@@ -91,7 +92,7 @@ def audit(options: Options) -> Result:
     findings = run_checks(inputs, found, doi_answers, pmid_answers, extra)
 
     rules = suppressions.load_suppressions(
-        options.suppressions or first.parent / suppressions.DEFAULT_FILENAME,
+        options.suppressions or beside / suppressions.DEFAULT_FILENAME,
         required=options.suppressions is not None)
     kept, suppressed, _unused = suppressions.apply_suppressions(findings, rules)
     context = ReportContext(

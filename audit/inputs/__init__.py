@@ -2,12 +2,13 @@
 reference list, Manubot tags.
 
 One module per format of manuscript, each ``read(paths) -> Document``:
-:mod:`~audit.inputs.markdown` (pandoc Markdown), :mod:`~audit.inputs.docx` (Word, with
-Zotero, Mendeley or EndNote fields, or typed citations), :mod:`~audit.inputs.latex`
-(LaTeX with BibTeX/BibLaTeX or ``thebibliography``), :mod:`~audit.inputs.jats` (JATS or
-NLM XML). Beside them: :mod:`~audit.inputs.bibliography` (CSL JSON, CSL YAML, BibTeX,
-BibLaTeX, through pandoc), :mod:`~audit.inputs.reftext` (a numbered reference list pasted
-as text), :mod:`~audit.inputs.tags` (Manubot's citation tags).
+:mod:`~audit.inputs.markdown` (pandoc Markdown), :mod:`~audit.inputs.manubot` (a Manubot
+manuscript: a folder), :mod:`~audit.inputs.docx` (Word, with Zotero, Mendeley or EndNote
+fields, or typed citations), :mod:`~audit.inputs.latex` (LaTeX with BibTeX/BibLaTeX or
+``thebibliography``), :mod:`~audit.inputs.jats` (JATS or NLM XML). Beside them:
+:mod:`~audit.inputs.bibliography` (CSL JSON, CSL YAML, BibTeX, BibLaTeX, through pandoc),
+:mod:`~audit.inputs.reftext` (a numbered reference list pasted as text),
+:mod:`~audit.inputs.tags` (Manubot's citation tags).
 
 The format is told by the file's extension and checked against its content; a file
 the audit cannot read as a manuscript is an :class:`~audit.errors.InputError`, never a
@@ -37,6 +38,7 @@ FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
     "docx": ((".docx",), "Word (.docx)"),
     "latex": ((".tex", ".latex", ".ltx"), "LaTeX"),
     "jats": ((".xml", ".nxml", ".jats"), "JATS XML"),
+    "manubot": ((), "a Manubot manuscript (a folder: content/ with Markdown files)"),
 }
 _SNIFF = 4096  # bytes read to tell a format by its content
 
@@ -59,13 +61,13 @@ def _sniff(head: bytes) -> str | None:
 def detect(path: Path) -> str:
     """The format of the manuscript at ``path``: by its extension, checked against its content
     (a Word file renamed ``.md`` is not read as Markdown), or by its content alone."""
+    if path.is_dir():
+        return "manubot"
     try:
         with path.open("rb") as f:
             head = f.read(_SNIFF)
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a manuscript file", file=path) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=path) from None
     if not head.strip():
