@@ -19,6 +19,7 @@ from typing import Any
 from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text, write_atomic
+from audit.locate import declared, front_matter
 from audit.model import Entry
 
 FORMATS = {
@@ -30,34 +31,17 @@ FORMATS = {
 }
 
 
-def declared(named: object, base: Path) -> list[Path]:
-    """Front-matter ``bibliography:`` (one name or a list) as paths: as written, else beside
-    the manuscript (``base``)."""
-    names = named if isinstance(named, list) else [named] if named else []
-    paths = []
-    for name in names:
-        path = Path(str(name))
-        paths.append(path if path.is_absolute() or path.exists() else base / path)
-    return paths
-
-
 def declared_paths(markdown: Path) -> list[Path]:
     """The bibliography a manuscript's first YAML block names, read without pandoc.
 
     Only a hint, to start reading the bibliography early: the audit checks it
     against the metadata pandoc reads.
     """
-    import yaml
-
     try:
         text = markdown.read_text("utf-8")
-        if not text.startswith("---"):
-            return []
-        block = text[3:].split("\n---", 1)[0].split("\n...", 1)[0]
-        names = (yaml.safe_load(block) or {}).get("bibliography")
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+    except (OSError, UnicodeDecodeError):
         return []
-    return declared(names, markdown.parent)
+    return declared(front_matter(text).get("bibliography"), markdown.parent)
 
 
 def _declaration_pattern(fmt: str, key: str) -> re.Pattern[str]:

@@ -22,8 +22,9 @@ from audit.errors import InputError
 from audit.files import read_text
 from audit.identifiers import parse_citekey
 from audit.inputs import bibliography
-from audit.inputs.markdown import metadata_aliases, read_manuscript
+from audit.inputs.markdown import read_manuscript
 from audit.inputs.tags import read_tags
+from audit.locate import declared, metadata_aliases
 from audit.model import Document, Entry
 
 METADATA = "metadata.yaml"
@@ -77,7 +78,7 @@ def read(paths: list[Path]) -> Document:
         for entry in bibliography.load(path):
             key = standard_id(entry.item)
             manual[key] = Entry(key, entry.item, entry.file, entry.line, entry.excerpt, listed=False)
-    named = bibliography.declared(manuscript.metadata.get("bibliography"), content)
+    named = declared(manuscript.metadata.get("bibliography"), content)
     return Document(manuscript, entries=list(manual.values()), bibliographies=named)
 
 

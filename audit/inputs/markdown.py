@@ -19,8 +19,14 @@ from typing import Any
 from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text
-from audit.inputs.bibliography import declared
-from audit.locate import blank_code, duplicate_key, locate, pandoc_input_error
+from audit.locate import (
+    declared,
+    duplicate_key,
+    locate,
+    manubot_text,
+    metadata_aliases,
+    pandoc_input_error,
+)
 from audit.model import Citation, Document, Manuscript
 
 # pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.
@@ -59,43 +65,6 @@ def ast_citations(raw: str) -> list[tuple[str, str, str, str]]:
                           pandoc.stringify(cit["citationPrefix"]),
                           pandoc.stringify(cit["citationSuffix"])))
     return found
-
-
-# Manubot's alias definition, a Markdown link-reference line: [@alias]: prefix:identifier
-_ALIAS_LINE = re.compile(r"^ {0,3}\[@([^\]\s]+)\]:[ \t]*(\S+)[ \t]*$", re.M)
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-
-
-def manubot_text(text: str) -> tuple[str, dict[str, tuple[str, int]]]:
-    """``text`` as pandoc is to read it, and the aliases defined: ``{alias: (target, line)}``.
-
-    Alias lines and template expressions outside code are taken out (as Manubot renders a
-    template expression before pandoc reads the text), their line breaks kept so that
-    every line stays where it was; blanking them with spaces instead would turn what
-    follows a template at the start of a line into an indented code block.
-    """
-    searchable = blank_code(text)
-    spans: list[tuple[int, int]] = []
-    aliases: dict[str, tuple[str, int]] = {}
-    for match in _ALIAS_LINE.finditer(searchable):
-        aliases[match.group(1)] = (match.group(2), searchable.count("\n", 0, match.start()) + 1)
-        spans.append(match.span())
-    spans += [m.span() for m in _TEMPLATE.finditer(searchable)]
-    if not spans:
-        return text, aliases
-    parts, last = [], 0
-    for start, end in sorted(spans):
-        if start < last:
-            continue
-        parts += [text[last:start], "\n" * text.count("\n", start, end)]
-        last = end
-    return "".join(parts) + text[last:], aliases
-
-
-def metadata_aliases(metadata: dict[str, Any]) -> dict[str, str]:
-    """Manubot's ``citekey-aliases`` metadata: ``{alias: target}``."""
-    named = metadata.get("citekey-aliases")
-    return {str(k): str(v) for k, v in named.items()} if isinstance(named, dict) else {}
 
 
 def read(files: list[Path]) -> Document:
