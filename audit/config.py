@@ -32,6 +32,24 @@ class Config:
     csl_dirs: tuple[Path, ...] = ()
     configured: bool = False  # pyproject.toml has a [tool.manuscript-audit] table
 
+    def files(self) -> list[Path]:
+        """The manuscript's Markdown files: the one named, or a Manubot folder's in name order."""
+        from audit.manubot import markdown_files
+
+        return markdown_files(self.manuscript) if self.manuscript.is_dir() else [self.manuscript]
+
+    @property
+    def folder(self) -> Path:
+        """Where the manuscript's files are (a Manubot folder's: its content folder)."""
+        files = self.files()
+        return files[0].parent if files else self.manuscript
+
+    @property
+    def lock(self) -> Path:
+        """The metadata lock: in a Manubot manuscript's folder, else beside the manuscript."""
+        return (self.manuscript if self.manuscript.is_dir() else self.manuscript.parent
+                ) / "references.lock.json"
+
     @classmethod
     def load(cls, root: Path) -> Config:
         data: dict[str, Any] | None = None

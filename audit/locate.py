@@ -1,6 +1,5 @@
-"""Places in a manuscript's text: where each ``@key`` is (outside code), Manubot's alias
-lines and template expressions, the front matter, and the line of a front-matter error
-that pandoc reports relative to its YAML block.
+"""Places in a manuscript's text: where each ``@key`` is (outside code), the front matter,
+and the line of a front-matter error that pandoc reports relative to its YAML block.
 
 pandoc's AST carries no source positions, so a citation found in the AST is *located* in
 the text: the n-th occurrence of ``@key`` in the AST is matched with the n-th occurrence
@@ -138,44 +137,7 @@ def _pyyaml_line(text: str, fence: int) -> int | None:
     return None
 
 
-# --- Manubot's syntax, and the front matter ----------------------------------------
-
-# Manubot's alias definition, a Markdown link-reference line: [@alias]: prefix:identifier
-_ALIAS_LINE = re.compile(r"^ {0,3}\[@([^\]\s]+)\]:[ \t]*(\S+)[ \t]*$", re.M)
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-
-
-def manubot_text(text: str) -> tuple[str, dict[str, tuple[str, int]]]:
-    """``text`` as pandoc is to read it, and the aliases defined: ``{alias: (target, line)}``.
-
-    Alias lines and template expressions outside code are taken out (as Manubot renders a
-    template expression before pandoc reads the text), their line breaks kept so that
-    every line stays where it was; blanking them with spaces instead would turn what
-    follows a template at the start of a line into an indented code block.
-    """
-    searchable = blank_code(text)
-    spans: list[tuple[int, int]] = []
-    aliases: dict[str, tuple[str, int]] = {}
-    for match in _ALIAS_LINE.finditer(searchable):
-        aliases[match.group(1)] = (match.group(2), searchable.count("\n", 0, match.start()) + 1)
-        spans.append(match.span())
-    spans += [m.span() for m in _TEMPLATE.finditer(searchable)]
-    if not spans:
-        return text, aliases
-    parts, last = [], 0
-    for start, end in sorted(spans):
-        if start < last:
-            continue
-        parts += [text[last:start], "\n" * text.count("\n", start, end)]
-        last = end
-    return "".join(parts) + text[last:], aliases
-
-
-def metadata_aliases(metadata: dict[str, Any]) -> dict[str, str]:
-    """Manubot's ``citekey-aliases`` metadata: ``{alias: target}``."""
-    named = metadata.get("citekey-aliases")
-    return {str(k): str(v) for k, v in named.items()} if isinstance(named, dict) else {}
-
+# --- the front matter -----------------------------------------------------------------
 
 def front_matter(text: str) -> dict[str, Any]:
     """The first YAML block of a Markdown text, read without pandoc (empty when there is

@@ -116,7 +116,9 @@ def _outputs(options: Options, inputs: Inputs) -> list[Finding]:
         return []
     from audit.checks import outputs  # lxml.html: only for built outputs
 
-    n_cited = len(set(inputs.manuscript.cited_keys)) if inputs.manuscript else 0
+    # works, not keys: keys that name one work (an alias and its DOI) are one reference
+    n_cited = len({works.name_of(works.dealiased(key, inputs.aliases))
+                   for key in inputs.manuscript.cited_keys}) if inputs.manuscript else 0
     found: list[Finding] = []
     if options.html:
         found += outputs.check_html(options.html, n_cited)

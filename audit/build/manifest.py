@@ -66,9 +66,11 @@ def fingerprint(config: Config, style: Style, epoch: int) -> str:
     Outputs whose fingerprint and bytes match the manifest are not rebuilt.
     """
     digest = hashlib.sha256()
-    files = {style.path, style.declared_path}
-    for folder in (config.manuscript.parent, config.defaults):
-        files.update(p for p in folder.rglob("*") if p.is_file())
+    files = {style.path, style.declared_path, *config.files()}
+    if config.lock.is_file():
+        files.add(config.lock)  # citation by identifier: the works' records
+    for folder in (config.folder, config.defaults):
+        files.update(p for p in folder.rglob("*") if p.is_file() and config.output not in p.parents)
     for path in sorted(files):
         digest.update(os.path.relpath(path, config.root).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

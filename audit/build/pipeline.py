@@ -1,5 +1,7 @@
 """The build, as a list of named steps:
 
+    identifiers  citation by identifier: the works' records from the lock (only when the
+               manuscript cites that way, or is a Manubot folder)
     ast        manuscript -> one citeproc-processed AST (citeproc runs once per build)
     citations  every cited key is in the bibliography (file and line of each that is not)
     images     every image the manuscript shows exists
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from audit import pandoc
-from audit.build import ast, manifest
+from audit.build import ast, identifiers, manifest
 from audit.build.formats import NAMES, Format, load
+from audit.build.identifiers import Prepared
 from audit.build.run import BuildError, Run, source_date_epoch
 from audit.config import Config
 from audit.errors import InputError
@@ -42,25 +45,33 @@ class Build:
     formats: list[Format]
     fingerprint: str
     log: Callable[[str], None]
+    prepared: Prepared | None = None  # what the AST step reads
     ast: Path | None = None
     raw: str = ""  # the AST's JSON text
     built: dict[str, Path] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+def _identifiers(b: Build) -> None:
+    b.prepared = identifiers.prepare(b.run)
+
+
 def _ast(b: Build) -> None:
-    b.ast = ast.write_ast(b.run)
+    assert b.prepared is not None
+    b.ast = ast.write_ast(b.run, b.prepared)
     b.raw = b.ast.read_text("utf-8")
 
 
 def _citations(b: Build) -> None:
-    n_cites = ast.check_citations(b.run, b.raw)
+    assert b.prepared is not None
+    n_cites = ast.check_citations(b.run, b.prepared, b.raw)
     b.log(f"{n_cites} citations, all in the bibliography; building "
           f"{', '.join(f.name for f in b.formats)} ...")
 
 
 def _images(b: Build) -> None:
-    ast.check_images(b.run, b.raw)
+    assert b.prepared is not None
+    ast.check_images(b.run, b.prepared, b.raw)
 
 
 def _outputs(b: Build) -> None:
@@ -91,7 +102,7 @@ def _manifest(b: Build) -> None:
         "typst_version": manifest.typst_version(),
         "style": {"id": style.id, "requested": style.requested, "parent": style.parent,
                   "file": run.rel(style.path), "sha256": style.sha256},
-        "inputs": {run.rel(config.manuscript): manifest.sha256(config.manuscript)},
+        "inputs": {run.rel(path): manifest.sha256(path) for path in config.files()},
         "ast": {"commands": run.steps["ast"]},
         "outputs": dict(sorted(outputs.items())),
     }
@@ -107,6 +118,7 @@ def _install(b: Build) -> None:
 
 
 STEPS: list[tuple[str, Callable[[Build], None]]] = [
+    ("identifiers", _identifiers),
     ("ast", _ast),
     ("citations", _citations),
     ("images", _images),
@@ -133,7 +145,11 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
         log(f"up to date: {', '.join(targets)} (inputs unchanged; --force rebuilds)")
         return manifest.read(config.output / manifest.NAME)
     try:
-        read_text(config.manuscript)  # a clear error (file, line) for a missing or non-UTF-8 file
+        if config.manuscript.is_dir() and not config.files():
+            raise InputError("a folder with no Markdown files (nor a content/ folder holding "
+                             "some)", file=config.manuscript)
+        for path in config.files():
+            read_text(path)  # a clear error (file, line) for a missing or non-UTF-8 file
     except InputError as exc:
         raise BuildError(str(exc)) from None
     work = config.output / ".build"

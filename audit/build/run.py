@@ -74,7 +74,7 @@ class Run:
         """The file an image target names, looked up as pandoc's resource path does."""
         if is_remote(target):
             return None
-        return next((base / target for base in (self.config.manuscript.parent, self.config.root)
+        return next((base / target for base in (self.config.folder, self.config.root)
                      if (base / target).is_file()), None)
 
     def pandoc(self, target: str, defaults: str, src: Path, out: Path,
@@ -82,7 +82,13 @@ class Run:
         """Run the pandoc step writing ``out`` from ``src`` with the defaults file ``defaults``
         (in ``cwd``, default the project root); record it; report its failure or warnings."""
         cwd = cwd or self.config.root
-        args = ["--defaults", self.rel(self.config.defaults / defaults, cwd), *(extra or []),
+        extra = list(extra or [])
+        if ("--resource-path" not in extra
+                and self.config.folder.resolve() != (self.config.root / "manuscript").resolve()):
+            # the defaults files look for figures in manuscript/: this manuscript's are elsewhere
+            paths = (self.rel(self.config.folder, cwd), self.rel(self.config.root, cwd))
+            extra += ["--resource-path", ":".join(paths)]
+        args = ["--defaults", self.rel(self.config.defaults / defaults, cwd), *extra,
                 "--output", self.rel(out, cwd), self.rel(src, cwd)]
         self.record(target, ["pandoc", *args], cwd)
         try:

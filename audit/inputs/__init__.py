@@ -8,7 +8,7 @@ fields, or typed citations), :mod:`~audit.inputs.latex` (LaTeX with BibTeX/BibLa
 ``thebibliography``), :mod:`~audit.inputs.jats` (JATS or NLM XML). Beside them:
 :mod:`~audit.inputs.bibliography` (CSL JSON, CSL YAML, BibTeX, BibLaTeX, through pandoc),
 :mod:`~audit.inputs.reftext` (a numbered reference list pasted as text),
-:mod:`~audit.inputs.tags` (Manubot's citation tags).
+:func:`audit.manubot.read_tags` (Manubot's citation tags).
 
 The format is told by the file's extension and checked against its content; a file
 the audit cannot read as a manuscript is an :class:`~audit.errors.InputError`, never a
@@ -27,7 +27,7 @@ from audit.errors import InputError
 from audit.files import read_text
 from audit.inputs import bibliography
 from audit.inputs.reftext import parse_reference_text
-from audit.inputs.tags import read_tags
+from audit.manubot import read_tags
 from audit.model import Document, Entry, Inputs, Manuscript
 
 __all__ = ["FORMATS", "detect", "read_inputs"]

@@ -12,7 +12,6 @@ Manubot reads it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +19,19 @@ import yaml
 
 from audit.errors import InputError
 from audit.files import read_text
-from audit.identifiers import parse_citekey
 from audit.inputs import bibliography
 from audit.inputs.markdown import read_manuscript
-from audit.inputs.tags import read_tags
-from audit.locate import declared, metadata_aliases
+from audit.locate import declared
+from audit.manubot import (
+    MANUAL,
+    METADATA,
+    TAGS,
+    content_folder,
+    metadata_aliases,
+    read_tags,
+    standard_id,
+)
 from audit.model import Document, Entry
-
-METADATA = "metadata.yaml"
-MANUAL = "manual-references*.json"
-TAGS = "citation-tags.tsv"
-
-
-def content_folder(folder: Path) -> Path | None:
-    """The folder holding a Manubot manuscript's Markdown files: ``folder/content``, or
-    ``folder`` itself; ``None`` when neither holds any."""
-    for candidate in (folder / "content", folder):
-        if candidate.is_dir() and any(candidate.glob("*.md")):
-            return candidate
-    return None
 
 
 def _metadata(path: Path) -> dict[str, Any]:
@@ -80,20 +73,3 @@ def read(paths: list[Path]) -> Document:
             manual[key] = Entry(key, entry.item, entry.file, entry.line, entry.excerpt, listed=False)
     named = declared(manuscript.metadata.get("bibliography"), content)
     return Document(manuscript, entries=list(manual.values()), bibliographies=named)
-
-
-_NOTE_ID = re.compile(r"^\s*standard_id:\s*(\S+)\s*$", re.M)
-
-
-def standard_id(item: dict[str, Any]) -> str:
-    """A manual reference's standard id, as Manubot finds it: its ``standard_citation``, else
-    a ``standard_id:`` line of its note, else its ``id`` (a key without a known scheme is
-    ``raw:``)."""
-    found = item.get("standard_citation")
-    if not found and (note := _NOTE_ID.search(str(item.get("note") or ""))):
-        found = note.group(1)
-    key = str(found or item.get("id") or "")
-    parsed = parse_citekey(key)
-    if parsed.scheme is None:
-        return f"raw:{key}"
-    return parsed.standard or key

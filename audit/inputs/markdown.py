@@ -19,14 +19,8 @@ from typing import Any
 from audit import pandoc
 from audit.errors import InputError
 from audit.files import read_text
-from audit.locate import (
-    declared,
-    duplicate_key,
-    locate,
-    manubot_text,
-    metadata_aliases,
-    pandoc_input_error,
-)
+from audit.locate import declared, duplicate_key, locate, pandoc_input_error
+from audit.manubot import manubot_text, metadata_aliases
 from audit.model import Citation, Document, Manuscript
 
 # pandoc-crossref labels (``@fig:x``, ``@tbl:x``…) look like citations but are cross-references.

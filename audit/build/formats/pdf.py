@@ -14,7 +14,7 @@ def write(run: Run, ast: Path) -> Path:
     out = run.work / FORMAT.filename
     # Run from the work folder so that extracted images sit beside the .typ file
     # (typst resolves image paths relative to the source file).
-    resources = run.rel(run.config.manuscript.parent, run.work)
+    resources = run.rel(run.config.folder, run.work)
     run.pandoc("pdf", "typst.yaml", ast, typ, ["--resource-path", resources, "--extract-media",
                                                 "media"], cwd=run.work)
     import typst
