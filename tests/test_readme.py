@@ -220,6 +220,28 @@ def check_session(session: str, command: str) -> Callable[[Path, Path], None]:
     return check
 
 
+def check_manubot(project: Path, paper: Path) -> None:
+    """The Manubot commands, in a Manubot-style project (a content/ folder citing only by
+    identifier): the refresh against the fake registrar serving its works, then the audit
+    offline from the lock it wrote, then the build."""
+    from audit.sources.fake import FakeRegistrar
+    from tests.build.test_identifiers import make_project
+
+    root = make_project(project.parent / "manubot")
+    shutil.copy2(ROOT / "noxfile.py", root / "noxfile.py")
+    lock = root / "content" / "references.lock.json"
+    records = {doi: entry["record"] for doi, entry in json.loads(lock.read_text())["records"].items()}
+    lock.unlink()
+    with FakeRegistrar(records) as server:
+        urls = {name: server.url for name in ("AUDIT_CROSSREF_URL", "AUDIT_DOI_URL", "AUDIT_PUBMED_URL")}
+        out = ok(shell("manuscript-audit refresh content", root, urls))
+    assert "0 errors" in out and json.loads(lock.read_text())["records"]
+    out = ok(shell("manuscript-audit audit content", root))
+    assert "0 errors" in out
+    out = ok(shell("nox -s build", root))
+    assert "wrote output/manuscript.xml" in out
+
+
 COMMANDS: dict[str, Callable[[Path, Path], None]] = {
     # the quick start's set-up: .ci/run does it, and CI runs .ci/run (see below)
     "python3 -m venv .venv && . .venv/bin/activate && pip install nox": lambda p, q: None,
@@ -243,6 +265,8 @@ COMMANDS: dict[str, Callable[[Path, Path], None]] = {
     "nox -s lint": check_lint,
     "nox -s bench": check_bench,
     "nox -s fake-registrar": check_refresh,
+    "manuscript-audit refresh content": check_manubot,
+    "manuscript-audit audit content": check_manubot,
     "manuscript-audit build": run_build("manuscript-audit build"),
     "manuscript-audit build html": check_session("html", "manuscript-audit build html"),
     "manuscript-audit audit": check_audit,
