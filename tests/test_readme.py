@@ -225,7 +225,7 @@ def check_manubot(project: Path, paper: Path) -> None:
     identifier): the refresh against the fake registrar serving its works, then the audit
     offline from the lock it wrote, then the build."""
     from audit.sources.fake import FakeRegistrar
-    from tests.build.test_identifiers import make_project
+    from tests.build.test_citation_by_identifier import make_project
 
     root = make_project(project.parent / "manubot")
     shutil.copy2(ROOT / "noxfile.py", root / "noxfile.py")
