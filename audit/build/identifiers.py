@@ -19,6 +19,7 @@ the lock cannot resolve fails the build, naming the key and the refresh to run.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,10 @@ SOURCE = "manuscript.md"
 ITEMS = "identifiers.json"
 CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:", "lst:")  # pandoc-crossref labels
 SCHEMES = frozenset({"doi", "pmid", "pmcid", "arxiv", "isbn", "url", "wikidata", "raw"})
+# what an identifier key, an alias line or an aliased key may look like: a quick look at
+# the text before it is read key by key (a long manuscript citing its bibliography only
+# is then passed on as it is, at no cost)
+_MAYBE = re.compile(r"@[A-Za-z]+:|@10[./]|^ {0,3}\[@[^\]\s]+\]:|citekey-aliases", re.M)
 
 
 @dataclass
@@ -120,6 +125,8 @@ def prepare(run: Run) -> Prepared:
     tags = config.folder / TAGS
     if config.manuscript.is_dir() and tags.is_file():
         aliases = {**{f"tag:{t}": k for t, k in read_tags(tags).items()}, **aliases}
+    if not config.manuscript.is_dir() and not any(_MAYBE.search(text) for text in texts):
+        return Prepared(config.manuscript)  # no identifier key, no alias: read as it is
     cited = [occurrences(blank_code(text)) for text in texts]
     keys = {key for found in cited for key in found if _standard(key, aliases) is not None}
     if not keys and not config.manuscript.is_dir() and not any(alias_lines(t) for t in texts):
