@@ -19,7 +19,7 @@ from typing import Any
 
 from audit.errors import InputError
 from audit.files import write_atomic
-from audit.identifiers import normalize_pmid
+from audit.identifiers import normalize_arxiv, normalize_pmcid, normalize_pmid
 from audit.model import Outcome, now_iso
 
 LOCK_VERSION = 1
@@ -61,13 +61,17 @@ class LockedRecord:
 @dataclass
 class Lock:
     """The lockfile's content: records keyed by lower-case DOI, the shortDOIs
-    (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``, and
-    PubMed's records keyed by PMID (``pubmed``, each as a registrar record is locked)."""
+    (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``,
+    PubMed's records keyed by PMID (``pubmed``), arXiv's by arXiv identifier as cited
+    (``arxiv``: ``2101.01234`` or ``2101.01234v2``) and PMC's by PMCID (``pmc``), each
+    as a registrar record is locked."""
 
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     pubmed: dict[str, LockedRecord] = field(default_factory=dict)
+    arxiv: dict[str, LockedRecord] = field(default_factory=dict)
+    pmc: dict[str, LockedRecord] = field(default_factory=dict)
     stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
     # each record's text in the file, kept with the record it was made from (see ``dumps``)
     _texts: dict[str, tuple[LockedRecord, str]] = field(default_factory=dict, compare=False,
@@ -100,7 +104,8 @@ class Lock:
             raise InputError("the metadata lock's 'aliases' must map each shortDOI to "
                              "an object with its 'doi'", file=path, line=1)
         return cls(path, records, {k.lower(): v for k, v in aliases.items()},
-                   _pubmed_section(data.get("pubmed", {}), path), stamp=_stamp(path))
+                   _section(data, "pubmed", path), _section(data, "arxiv", path),
+                   _section(data, "pmc", path), stamp=_stamp(path))
 
     def alias(self, short: str) -> str | None:
         """The full DOI a shortDOI stands for, as locked."""
@@ -114,11 +119,27 @@ class Lock:
         """PubMed's record for a PMID (bare digits), as locked."""
         return self.pubmed.get(pmid)
 
+    def get_arxiv(self, arxiv_id: str) -> LockedRecord | None:
+        """arXiv's record for an arXiv identifier (as normalised), as locked."""
+        return self.arxiv.get(arxiv_id)
+
+    def get_pmcid(self, pmcid: str) -> LockedRecord | None:
+        """PMC's record for a PMCID (``PMC123``), as locked."""
+        return self.pmc.get(pmcid)
+
     def is_fresh(self, doi: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
         return _fresh(self.get(doi), max_age, now)
 
     def is_fresh_pmid(self, pmid: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
         return _fresh(self.get_pmid(pmid), max_age, now)
+
+    def is_fresh_arxiv(self, arxiv_id: str, max_age: timedelta | None,
+                       now: datetime | None = None) -> bool:
+        return _fresh(self.get_arxiv(arxiv_id), max_age, now)
+
+    def is_fresh_pmcid(self, pmcid: str, max_age: timedelta | None,
+                       now: datetime | None = None) -> bool:
+        return _fresh(self.get_pmcid(pmcid), max_age, now)
 
     def to_json(self) -> dict[str, Any]:
         return {"lock-version": LOCK_VERSION,
@@ -128,7 +149,9 @@ class Lock:
     def _sections(self) -> dict[str, dict[str, Any]]:
         """The sections after ``records`` that have content, in order, as written."""
         sections = {"aliases": {s: self.aliases[s] for s in sorted(self.aliases)},
-                    "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)}}
+                    "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)},
+                    "arxiv": {a: self.arxiv[a].to_json() for a in sorted(self.arxiv)},
+                    "pmc": {p: self.pmc[p].to_json() for p in _by_number(self.pmc)}}
         return {name: value for name, value in sections.items() if value}
 
     def dumps(self) -> str:
@@ -157,7 +180,8 @@ class Lock:
 def answers(ids: list[str], locked: Callable[[str], LockedRecord | None],
             failures: Mapping[str, Outcome], refreshed: bool) -> dict[str, Outcome]:
     """Each identifier's answer: this run's failure, else the locked record, else
-    ``unverified`` (never a pass). ``locked`` is :meth:`Lock.get` or :meth:`Lock.get_pmid`."""
+    ``unverified`` (never a pass). ``locked`` is :meth:`Lock.get`, :meth:`Lock.get_pmid`,
+    :meth:`Lock.get_arxiv` or :meth:`Lock.get_pmcid`."""
     out: dict[str, Outcome] = {}
     for key in ids:
         entry = locked(key)
@@ -177,20 +201,50 @@ def _locked(entry: dict[str, Any]) -> LockedRecord:
                         provenance=dict(entry.get("provenance", {})))
 
 
-def _pubmed_section(section: Any, path: Path) -> dict[str, LockedRecord]:
-    """The lock's ``pubmed`` object, ``{PMID: {"fetched", "provenance", "record"}}``, checked."""
+# the sections of records by identifier: (what a key is, its form, its normaliser)
+_SECTIONS: dict[str, tuple[str, str, Callable[[str], str | None]]] = {
+    "pubmed": ("PMID", "digits only", normalize_pmid),
+    "arxiv": ("arXiv identifier", "as normalised: 2101.01234, 2101.01234v2, hep-th/9901001",
+              normalize_arxiv),
+    "pmc": ("PMCID", "PMC and digits", normalize_pmcid),
+}
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, LockedRecord]:
+    """One of the lock's sections of records by identifier (``pubmed``, ``arxiv``, ``pmc``),
+    ``{id: {"fetched", "provenance", "record"}}``, checked: each key in its normalised form."""
+    what, form, normalize = _SECTIONS[name]
+    section = data.get(name, {})
     if not isinstance(section, dict) or not all(
             isinstance(e, dict) and isinstance(e.get("record"), dict) for e in section.values()):
-        raise InputError("the metadata lock's 'pubmed' must map each PMID to an object with "
-                         "its 'record'", file=path, line=1)
-    for pmid in section:
-        if normalize_pmid(pmid) != pmid:
-            raise InputError(f"the metadata lock's 'pubmed' has {pmid!r}, which is not a PMID "
-                             "(digits only)", file=path, line=1)
-    return {pmid: _locked(entry) for pmid, entry in section.items()}
+        raise InputError(f"the metadata lock's {name!r} must map each {what} to an object with "
+                         "its 'record'", file=path, line=_line_of(path, name))
+    for key in section:
+        if normalize(key) != key:
+            article = "an" if what[0] in "aeiou" else "a"
+            raise InputError(f"the metadata lock's {name!r} has {key!r}, which is not {article} {what} "
+                             f"({form})", file=path, line=_line_of(path, name, key))
+    return {key: _locked(entry) for key, entry in section.items()}
+
+
+def _line_of(path: Path, name: str, key: str | None = None) -> int:
+    """The line of a section (or of one of its keys) in the lock, else 1."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return 1
+    start = next((n for n, text in enumerate(lines) if text.strip().startswith(f'"{name}":')), None)
+    if start is None:
+        return 1
+    if key is None:
+        return start + 1
+    wanted = json.dumps(key, ensure_ascii=False) + ":"
+    return next((n + 1 for n, text in enumerate(lines[start:], start)
+                 if text.strip().startswith(wanted)), start + 1)
 
 
 def _by_number(pmids: dict[str, Any]) -> list[str]:
+    """PMIDs (or PMCIDs) in the order of their numbers."""
     return sorted(pmids, key=lambda pmid: (len(pmid), pmid))
 
 
@@ -222,9 +276,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
           aliases: Mapping[str, dict[str, Any]] | None = None,
-          pubmed: dict[str, LockedRecord] | None = None) -> Lock:
-    """Add ``new`` records (and shortDOI ``aliases``, and PubMed's records by PMID) to the
-    lock on disk and save it, under the file lock.
+          pubmed: dict[str, LockedRecord] | None = None,
+          arxiv: dict[str, LockedRecord] | None = None,
+          pmc: dict[str, LockedRecord] | None = None) -> Lock:
+    """Add ``new`` records (and shortDOI ``aliases``, PubMed's records by PMID, arXiv's by
+    arXiv identifier, PMC's by PMCID) to the lock on disk and save it, under the file lock.
 
     The file is re-read unless ``known`` is what this process last wrote to it
     (same modification time and size): another refresh may have added records.
@@ -240,11 +296,14 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
         for short, alias in (aliases or {}).items():
             current.aliases[short.lower()] = alias
         current.pubmed.update(pubmed or {})
+        current.arxiv.update(arxiv or {})
+        current.pmc.update(pmc or {})
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         if known is not None and current is not known:
-            known.records, known.aliases, known.pubmed, known.stamp = (
-                current.records, current.aliases, current.pubmed, current.stamp)
+            known.records, known.aliases, known.pubmed, known.arxiv, known.pmc, known.stamp = (
+                current.records, current.aliases, current.pubmed, current.arxiv, current.pmc,
+                current.stamp)
         return current
 
 

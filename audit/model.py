@@ -48,8 +48,9 @@ CODES: dict[str, str] = {
                               "printed in the document disagree."),
     "duplicate-key": "Two bibliography entries share one citation key.",
     "duplicate-work": "Two bibliography entries (different keys) describe the same work.",
-    "doi-malformed": ("A DOI (or PMID) is not valid (error), or was written in a harmless "
-                      "non-canonical form and normalised (info)."),
+    "doi-malformed": ("A DOI (or PMID, ISBN, or an arXiv, PMCID or ISBN citation key) is not "
+                      "valid (error), or a DOI was written in a harmless non-canonical form and "
+                      "normalised (info)."),
     "doi-short": "A shortDOI (10/abcd), checked as the full DOI doi.org expands it to.",
     "doi-missing": "A reference that should have a DOI has none.",
     "doi-not-found": "The DOI is not registered with any DOI registrar.",
@@ -60,8 +61,13 @@ CODES: dict[str, str] = {
     "corrected": "The cited work has a published correction (erratum).",
     "pmid-not-found": "PubMed has no record for the PMID.",
     "pmid-doi-mismatch": "PubMed gives the PMID another DOI: the PMID and the DOI name different articles.",
-    "pmcid-mismatch": "PubMed links the PMID to another PMCID (error) or to none (warning).",
-    "unverified": "The reference could not be checked against the registrar (or PubMed).",
+    "pmcid-mismatch": ("PubMed links the PMID to another PMCID, or PMC gives the PMCID another "
+                       "PMID or DOI (error); PubMed links the PMID to none (warning)."),
+    "pmcid-not-found": "PubMed Central has no article with the PMCID.",
+    "arxiv-not-found": "arXiv has no article with the arXiv identifier.",
+    "preprint-published": "arXiv gives the DOI of the preprint's published version.",
+    "unverified": ("The reference could not be checked against the registrar (or PubMed, PMC, "
+                   "arXiv)."),
     "output-missing-link": "A citation in a rendered output links to no reference entry.",
     "output-reference-count": "A rendered output lists a different number of references.",
     "reference-unparsed": "A reference could not be parsed into structured metadata.",

@@ -83,13 +83,18 @@ def audit(options: Options) -> Result:
     extra += check_unmatched(found)
     dois = list(dict.fromkeys(w.doi for w in found if w.doi))
     pmids = list(dict.fromkeys(w.pmid for w in found if w.pmid))
+    arxiv_ids = list(dict.fromkeys(a for w in found if (a := works.arxiv_id(w))))
+    pmcids = list(dict.fromkeys(p for w in found if (p := works.pmcid(w))))
     if sources is not None:
         fetched = refresh.fetch(dois, pmids, lockfile, sources, timedelta(days=options.max_age),
-                                aliases)
+                                aliases, arxiv_ids, pmcids)
     doi_answers = lock.answers(dois, lockfile.get, fetched.dois, options.refresh)
     pmid_answers = lock.answers(pmids, lockfile.get_pmid, fetched.pmids, options.refresh)
+    arxiv_answers = lock.answers(arxiv_ids, lockfile.get_arxiv, fetched.arxiv, options.refresh)
+    pmc_answers = lock.answers(pmcids, lockfile.get_pmcid, fetched.pmcids, options.refresh)
     extra += _outputs(options, inputs)
-    findings = run_checks(inputs, found, doi_answers, pmid_answers, extra)
+    findings = run_checks(inputs, found, doi_answers, pmid_answers, extra, arxiv_answers,
+                          pmc_answers)
 
     rules = suppressions.load_suppressions(
         options.suppressions or beside / suppressions.DEFAULT_FILENAME,
@@ -101,7 +106,7 @@ def audit(options: Options) -> Result:
                                                     if options.reference_text else [])]],
         suppressed=suppressed,
         references={w.key: w.item for w in found},
-        registered=_registered(found, doi_answers, pmid_answers),
+        registered=_registered(found, doi_answers, pmid_answers, pmc_answers, arxiv_answers),
         style_path=_style_path(options, inputs),
         fail_on=Severity(options.fail_on) if options.fail_on != "never" else Severity.ERROR,
         n_references=len(inputs.entries) or len(inputs.printed),
@@ -127,13 +132,17 @@ def _outputs(options: Options, inputs: Inputs) -> list[Finding]:
     return found
 
 
-def _registered(found: list[Work], dois: dict[str, Outcome], pmids: dict[str, Outcome]
-                ) -> dict[str, dict[str, Any]]:
-    """Each key's record as registered, for the side-by-side view: its DOI's, else PubMed's."""
+def _registered(found: list[Work], dois: dict[str, Outcome], pmids: dict[str, Outcome],
+                pmc: dict[str, Outcome], arxiv: dict[str, Outcome]) -> dict[str, dict[str, Any]]:
+    """Each key's record as registered, for the side-by-side view: its DOI's, else PubMed's,
+    else PMC's, else arXiv's."""
     registered: dict[str, dict[str, Any]] = {}
     for work in found:
+        pmcid, arxiv_id = works.pmcid(work), works.arxiv_id(work)
         for said in (dois.get(work.doi) if work.doi else None,
-                     pmids.get(work.pmid) if work.pmid else None):
+                     pmids.get(work.pmid) if work.pmid else None,
+                     pmc.get(pmcid) if pmcid else None,
+                     arxiv.get(arxiv_id) if arxiv_id else None):
             if said is not None and said.record:
                 registered[work.key] = said.record
                 break

@@ -3,8 +3,9 @@ long, and lock every good answer.
 
 - shortDOIs the lock does not know are expanded (doi.org's handle API);
 - references without a DOI are searched for (Crossref's bibliographic search);
-- DOIs and PMIDs missing from the lock, or older than ``max_age``, are fetched
-  (Crossref, then doi.org; PubMed), side by side. Good answers are saved as they come,
+- DOIs, PMIDs, arXiv identifiers and PMCIDs missing from the lock, or older than
+  ``max_age``, are fetched (Crossref, then doi.org; PubMed; arXiv; PMC), side by side.
+  Good answers are saved as they come,
   every half second at first (:class:`audit.lock.Writer`), so an interrupted refresh
   keeps its work; an error is never locked.
 
@@ -79,21 +80,41 @@ def search(found: list[Work], sources: Sources) -> tuple[list[Work], list[Findin
 
 @dataclass
 class Fetched:
-    """What the sources could not answer, by DOI and by PMID (good answers are in the lock)."""
+    """What the sources could not answer, by DOI, PMID, arXiv identifier and PMCID (good
+    answers are in the lock)."""
 
     dois: dict[str, Outcome] = field(default_factory=dict)
     pmids: dict[str, Outcome] = field(default_factory=dict)
+    arxiv: dict[str, Outcome] = field(default_factory=dict)
+    pmcids: dict[str, Outcome] = field(default_factory=dict)
+
+
+def _sort(answers: Mapping[str, Outcome], failed: dict[str, Outcome]) -> dict[str, lock.LockedRecord]:
+    """The good answers, as locked; the others into ``failed``."""
+    good = {}
+    for key, outcome in answers.items():
+        if outcome.status == "ok" and outcome.record is not None:
+            good[key] = lock.LockedRecord.of(outcome)
+        else:
+            failed[key] = outcome
+    return good
 
 
 def fetch(dois: list[str], pmids: list[str], lockfile: lock.Lock, sources: Sources,
-          max_age: timedelta, aliases: Mapping[str, dict[str, Any]] | None = None) -> Fetched:
-    """Fetch the DOIs and PMIDs that are missing from the lock or stale, side by side, and
-    lock the good answers (with ``aliases``, the shortDOIs expanded this run)."""
+          max_age: timedelta, aliases: Mapping[str, dict[str, Any]] | None = None,
+          arxiv_ids: list[str] | None = None, pmcids: list[str] | None = None) -> Fetched:
+    """Fetch the DOIs, PMIDs, arXiv identifiers and PMCIDs that are missing from the lock or
+    stale, side by side, and lock the good answers (with ``aliases``, the shortDOIs
+    expanded this run)."""
     stale_dois = [d for d in dict.fromkeys(dois) if not lockfile.is_fresh(d, max_age)]
     stale_pmids = [p for p in dict.fromkeys(pmids) if not lockfile.is_fresh_pmid(p, max_age)]
+    stale_arxiv = [a for a in dict.fromkeys(arxiv_ids or []) if not lockfile.is_fresh_arxiv(a, max_age)]
+    stale_pmcids = [p for p in dict.fromkeys(pmcids or []) if not lockfile.is_fresh_pmcid(p, max_age)]
     failed = Fetched()
     pubmed: dict[str, lock.LockedRecord] = {}
-    if stale_dois or stale_pmids:
+    arxiv: dict[str, lock.LockedRecord] = {}
+    pmc: dict[str, lock.LockedRecord] = {}
+    if stale_dois or stale_pmids or stale_arxiv or stale_pmcids:
         writer = lock.Writer(lockfile, LOCK_FLUSH_SECONDS)
 
         def on_result(outcome: Outcome) -> None:
@@ -102,22 +123,23 @@ def fetch(dois: list[str], pmids: list[str], lockfile: lock.Lock, sources: Sourc
             else:
                 failed.dois[outcome.asked] = outcome
 
-        async def both() -> dict[str, Outcome]:
+        async def all_sources() -> tuple[dict[str, Outcome], dict[str, Outcome], dict[str, Outcome]]:
             with Progress() as progress:
-                _, by_pmid = await asyncio.gather(
+                _, by_pmid, by_arxiv, by_pmcid = await asyncio.gather(
                     sources.registrar.afetch_many(stale_dois, progress.advance_to, on_result),
-                    sources.pubmed.afetch_many(stale_pmids))
-            return by_pmid
+                    sources.pubmed.afetch_many(stale_pmids),
+                    sources.arxiv.afetch_many(stale_arxiv),
+                    sources.pmc.afetch_many(stale_pmcids))
+            return by_pmid, by_arxiv, by_pmcid
 
         try:
-            by_pmid = asyncio.run(both())
+            by_pmid, by_arxiv, by_pmcid = asyncio.run(all_sources())
         finally:
             writer.close()
-        for pmid, outcome in by_pmid.items():
-            if outcome.status == "ok" and outcome.record is not None:
-                pubmed[pmid] = lock.LockedRecord.of(outcome)
-            else:
-                failed.pmids[pmid] = outcome
-    if aliases or pubmed:  # after the records: an alias is locked with what it stands for
-        lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases, pubmed=pubmed)
+        pubmed = _sort(by_pmid, failed.pmids)
+        arxiv = _sort(by_arxiv, failed.arxiv)
+        pmc = _sort(by_pmcid, failed.pmcids)
+    if aliases or pubmed or arxiv or pmc:  # after the records: an alias is locked with its DOI
+        lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases, pubmed=pubmed, arxiv=arxiv,
+                   pmc=pmc)
     return failed

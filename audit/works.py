@@ -8,16 +8,28 @@ establish one it was not written with, each returning new works and saying so:
 - :func:`with_short_dois`: a shortDOI (``10/abcd``) stands for the full DOI doi.org gives;
 - :func:`matched_printed`: a printed reference without a DOI is a record in hand (the lock's);
 - :func:`suggested`: a reference without a DOI is the top hit of a registrar's search.
+
+A work's arXiv identifier (:func:`arxiv_id`) and PMCID (:func:`pmcid`) are read from its key
+(``@arxiv:…``, ``@pmcid:…``) or its item (CSL ``PMCID``; an arXiv identifier in ``URL``,
+``number`` or an arXiv DOI, when they agree).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit.compare import normalize_text, title_similarity, year_of
-from audit.identifiers import normalize_doi, normalize_pmid, normalize_short_doi, parse_citekey
+from audit.identifiers import (
+    normalize_arxiv,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+    normalize_short_doi,
+    parse_citekey,
+)
 from audit.model import Entry, Finding, Inputs, Outcome, Severity, Work
 
 # CSL types that are expected to carry a DOI (doi-missing is reported for these).
@@ -84,6 +96,10 @@ def works_from(inputs: Inputs) -> list[Work]:
                 names.add(name)
                 works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
                                   pmid=parsed.identifier, excerpt=cit.excerpt))
+            elif parsed.scheme in ("arxiv", "pmcid") and parsed.problem is None:
+                names.add(name)  # its identifier is its key's (see arxiv_id and pmcid)
+                works.append(Work(cit.key, {"id": cit.key}, cit.file, cit.line, "citekey",
+                                  excerpt=cit.excerpt))
     for ref in inputs.printed:
         item = ref.item
         if ref.et_al:  # as printed: the comparison reads a literal "et al." as a truncated list
@@ -94,6 +110,52 @@ def works_from(inputs: Inputs) -> list[Work]:
 
 
 # --- identifying ------------------------------------------------------------------------
+
+ARXIV_DOI = "10.48550/arxiv."  # the DOI arXiv registers for an article: 10.48550/arXiv.<id>
+_ARXIV_WORDS = ("container-title", "publisher", "archive", "collection-title", "genre", "source")
+
+
+def _key_identifier(work: Work, scheme: str) -> str | None:
+    """The identifier a work's key names, if it is a ``scheme:`` key (a citation key, or a
+    bibliography entry keyed by its standard id)."""
+    parsed = parse_citekey(work.key)
+    return parsed.identifier if parsed.scheme == scheme and parsed.problem is None else None
+
+
+def arxiv_in_item(item: Mapping[str, Any]) -> str | None:
+    """The arXiv identifier a CSL item gives, if it gives one unambiguously: an arxiv.org
+    ``URL``, an arXiv DOI (``10.48550/arXiv.<id>``), or a ``number`` of an item that says it
+    is arXiv's (its container, publisher or archive). Several that name different articles,
+    or different versions, give none."""
+    found = []
+    if normalize_arxiv(str(item.get("URL") or "")) and "arxiv.org/" in str(item["URL"]).lower():
+        found.append(normalize_arxiv(str(item["URL"])))
+    doi = normalize_doi(str(item.get("DOI") or "")).doi if item.get("DOI") else None
+    if doi and doi.startswith(ARXIV_DOI):
+        found.append(normalize_arxiv(doi[len(ARXIV_DOI):]))
+    if item.get("number") and any("arxiv" in str(item.get(k) or "").lower() for k in _ARXIV_WORDS):
+        found.append(normalize_arxiv(str(item["number"])))
+    ids = {i for i in found if i}
+    versioned = {i for i in ids if re.search(r"v\d+$", i)}
+    if len({re.sub(r"v\d+$", "", i) for i in ids}) != 1 or len(versioned) > 1:
+        return None  # none, or different articles, or different versions
+    return next(iter(versioned or ids))
+
+
+def arxiv_id(work: Work) -> str | None:
+    """The arXiv identifier a work is checked under: its key's (``@arxiv:…``), else its item's
+    (:func:`arxiv_in_item`)."""
+    return _key_identifier(work, "arxiv") or (
+        arxiv_in_item(work.item) if work.origin != "citekey" else None)
+
+
+def pmcid(work: Work) -> str | None:
+    """The PMCID a work is checked under: its key's (``@pmcid:…``, ``@pmc:…``), else its
+    item's ``PMCID``."""
+    if from_key := _key_identifier(work, "pmcid"):
+        return from_key
+    written = work.item.get("PMCID") if work.origin != "citekey" else None
+    return normalize_pmcid(str(written)) if written else None
 
 def with_short_dois(works: list[Work], outcomes: Mapping[str, Outcome]) -> list[Work]:
     """The works, each shortDOI with what doi.org (or the lock) said of it, ``{short:

@@ -19,6 +19,9 @@ SHARED = ROOT.parent / "shared"
 JATS_SCHEMA = ROOT / "audit" / "build" / "formats" / "jats-1.3"  # shipped with the package
 JATS_DTD = JATS_SCHEMA / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
 EPOCH = "1700000000"
+# every source's base URL: a test's fake registrar serves them all (none reaches the network)
+SOURCE_URLS = ("AUDIT_CROSSREF_URL", "AUDIT_DOI_URL", "AUDIT_PUBMED_URL", "AUDIT_PMC_URL",
+               "AUDIT_ARXIV_URL")
 
 
 def need_shared(*parts: str) -> Path:
@@ -70,13 +73,14 @@ def run_audit(args: list[str], server: FakeRegistrar | None = None, cwd: Path | 
               ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **(env or {})}
     url = server.url if server is not None else "http://127.0.0.1:9"  # no server: fails fast
-    env |= {"AUDIT_CROSSREF_URL": url, "AUDIT_DOI_URL": url, "AUDIT_PUBMED_URL": url}
+    env |= dict.fromkeys(SOURCE_URLS, url)
     return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True,
                           env=env, cwd=cwd or ROOT, timeout=timeout)
 
 
 def public_records() -> dict[str, dict[str, Any]]:
-    """The review's public records (shared/references) as a registrar would serve them."""
+    """The review's public records (shared/references) as a registrar would serve them (with
+    their PMCIDs: the fake's PMC serves those)."""
     records = json.loads(need_shared("references", "public-records.json").read_text())
     served = {}
     for rec in records:
@@ -84,7 +88,7 @@ def public_records() -> dict[str, dict[str, Any]]:
             continue  # a registrar only serves what has a DOI
         item = {k: v for k, v in rec.items() if v and k in (
             "type", "title", "author", "container-title", "container-title-short",
-            "volume", "issue", "page", "DOI")}
+            "volume", "issue", "page", "DOI", "PMCID")}
         item["author"] = [a for a in item.get("author", [])
                           if "et al" not in str(a.get("family") or a.get("literal") or "")]
         if rec.get("issued"):

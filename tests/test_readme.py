@@ -161,7 +161,8 @@ def check_refresh(project: Path, paper: Path) -> None:
         assert f"at http://127.0.0.1:{port}" in line, line
         refresh = ("AUDIT_CROSSREF_URL=http://127.0.0.1:8765 AUDIT_DOI_URL=http://127.0.0.1:8765 "
                    "nox -s refresh").replace("8765", str(port))
-        out = ok(shell(refresh, project, {"AUDIT_PUBMED_URL": f"http://127.0.0.1:{port}"}))
+        out = ok(shell(refresh, project, {name: f"http://127.0.0.1:{port}" for name in (
+            "AUDIT_PUBMED_URL", "AUDIT_PMC_URL", "AUDIT_ARXIV_URL")}))
         assert "manuscript-audit refresh" in out and "0 errors" in out
     finally:
         server.terminate()

@@ -17,8 +17,13 @@ from typing import Any
 
 import pytest
 
-from audit.sources.fake import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
-from tests.conftest import need_shared, public_records, run_audit
+from audit.sources.fake import (
+    FakeRegistrar,
+    aliases_from_citations_tsv,
+    arxiv_from_csl,
+    records_from_csl,
+)
+from tests.conftest import SOURCE_URLS, need_shared, public_records, run_audit
 
 CORPUS = ("corpora", "meta-review")
 
@@ -33,6 +38,12 @@ def corpus_aliases() -> dict[str, str]:
     """The shortDOIs the meta-review cites, with the DOIs Manubot expanded them to."""
     base = need_shared(*CORPUS)
     return aliases_from_citations_tsv((base / "output" / "citations.tsv").read_text("utf-8"))
+
+
+def corpus_preprints() -> dict[str, dict[str, Any]]:
+    """The arXiv preprints the meta-review cites (Manubot's records of them), by identifier."""
+    base = need_shared(*CORPUS)
+    return arxiv_from_csl(json.loads((base / "output" / "references.json").read_text()))
 
 
 def valid_dois(records: dict[str, dict[str, Any]]) -> list[str]:
@@ -54,7 +65,7 @@ def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> Non
     assert retracted in records
     lock = tmp_path / "lock.json"
     with FakeRegistrar(records, scenarios={retracted: "retracted"},
-                       aliases=corpus_aliases()) as server:
+                       aliases=corpus_aliases(), arxiv=corpus_preprints()) as server:
         online = run_audit([*meta_review_args(base, lock), "--refresh"], server)
         fetched = {path for path, _ in server.requests}
     assert online.returncode == 1, online.stderr  # the retraction is an error
@@ -69,6 +80,12 @@ def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> Non
     cited_dois = {f for f in fetched if f.startswith("/works/")}
     assert len(locked) >= 60 and len(cited_dois) >= len(locked)
     assert all(entry["provenance"]["source"] in ("crossref", "doi.org") for entry in locked.values())
+    # its arXiv preprints and PMCIDs, as cited (with or without a version), locked too
+    sections = json.loads(lock.read_text())
+    assert list(sections["arxiv"]) == ["1304.7151v1", "1502.01329", "1502.04015v1"]
+    assert sections["arxiv"]["1502.01329"]["record"]["number"] == "1502.01329v2"  # the latest
+    assert {"PMC4719068", "PMC4426361"} <= set(sections["pmc"])
+    assert not [f for f in report["findings"] if f["field"] in ("arXiv", "PMCID")]
     # offline: same verdicts from the lock, no network at all
     offline = run_audit(meta_review_args(base, lock))
     assert offline.returncode == 1
@@ -181,8 +198,7 @@ def test_sigkill_during_refresh_never_corrupts_the_lock(tmp_path: Path) -> None:
     rng = random.Random(20261124)
     sizes: list[int] = []
     with FakeRegistrar(records, latency=0.02) as server:
-        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url,
-                "AUDIT_PUBMED_URL": server.url}
+        env |= dict.fromkeys(SOURCE_URLS, server.url)
         for _ in range(20):
             proc = subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh",
                                      "--max-age", "0", "--format", "json"],
@@ -211,8 +227,7 @@ def test_two_refreshes_at_once_keep_the_lock_whole(tmp_path: Path) -> None:
     md_b = _bib(second, dois[len(dois) // 2:])
     lock = tmp_path / "shared.lock.json"
     with FakeRegistrar(records, latency=0.01) as server:
-        env = {**os.environ, "AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url,
-               "AUDIT_PUBMED_URL": server.url}
+        env = {**os.environ, **dict.fromkeys(SOURCE_URLS, server.url)}
         procs = [subprocess.Popen([sys.executable, "-m", "audit", str(md), "--refresh", "--lock",
                                    str(lock)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   env=env) for md in (md_a, md_b)]

@@ -81,6 +81,27 @@ def _lock_of(items: list[dict[str, Any]]) -> dict[str, Any]:
         for item in items if str(item.get("DOI") or "").startswith("10.")}}
 
 
+def _new_sources(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The lock's sections for the sources added since ``BEFORE`` (issue 14: arXiv and PMC),
+    holding these CSL items' records as each source's conversion makes them, under every
+    identifier the audit asks (an arXiv identifier with and without its version): the works
+    the old package did not look up are then checked and pass, and the reports stay equal."""
+    from audit.sources import arxiv, pmc
+    from audit.sources.fake import arxiv_from_csl, pmc_from_csl
+
+    def locked(record: dict[str, Any]) -> dict[str, Any]:
+        return {"fetched": "2026-01-01T00:00:00Z", "provenance": {"source": "test"}, "record": record}
+
+    preprints = {}
+    for base, item in arxiv_from_csl(items).items():
+        answered = arxiv.split_version(str(item.get("number") or base))[0] + f"v{item.get('version', 1)}"
+        (entry,) = arxiv.parse_feed(arxiv.feed([arxiv.csl_to_entry(item, answered)])).entries.values()
+        preprints[base] = preprints[answered] = locked(arxiv.entry_to_csl(entry))
+    return {"arxiv": preprints,
+            "pmc": {pmcid: locked(pmc.summary_to_csl(pmc.csl_to_summary(item, pmcid), pmcid))
+                    for pmcid, item in pmc_from_csl(items).items()}}
+
+
 def _cases(tmp_path: Path) -> dict[str, list[str]]:
     """Audits, by name: the review; its printed reference list; the meta-review corpus (a real
     Manubot manuscript, against a lock of its own registrar records with one changed)."""
@@ -95,7 +116,8 @@ def _cases(tmp_path: Path) -> dict[str, list[str]]:
     for item in changed[::7]:  # a volume or a year changed now and then: mismatches to report
         if item.get("volume"):
             item["volume"] = str(item["volume"]) + "1"
-    (meta / "references.lock.json").write_text(json.dumps(_lock_of(changed)), "utf-8")
+    lock = {**_lock_of(changed), **_new_sources(items)}
+    (meta / "references.lock.json").write_text(json.dumps(lock), "utf-8")
     shutil.copy(corpus / "output" / "citations.tsv", meta / "citations.tsv")
     return {
         "review": ["review/review.md"],

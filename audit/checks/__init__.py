@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from audit.checks.arxiv import check_arxiv, confirmed_arxiv
 from audit.checks.citations import check_citations
 from audit.checks.duplicates import check_duplicates
-from audit.checks.identifiers import check_identifiers
+from audit.checks.identifiers import check_identifier_keys, check_identifiers, checked_instead
+from audit.checks.pmc import check_pmc, confirmed_pmcids, settled_by_pmc
 from audit.checks.pubmed import check_pubmed, checked_through_pmid
 from audit.checks.registrar import check_registrar
 from audit.model import Finding, Inputs, Outcome, Work
@@ -21,13 +23,25 @@ __all__ = ["run_checks"]
 
 
 def run_checks(inputs: Inputs, works: list[Work], dois: Mapping[str, Outcome],
-               pmids: Mapping[str, Outcome], extra: Iterable[Finding] = ()) -> list[Finding]:
-    """Every check, in report order. ``dois`` and ``pmids`` are what the registrar and
-    PubMed said (or the lock holds) by identifier; ``extra``: findings of the stages before
-    (identifying the works, the printed list, the built outputs)."""
+               pmids: Mapping[str, Outcome], extra: Iterable[Finding] = (),
+               arxiv: Mapping[str, Outcome] | None = None,
+               pmc: Mapping[str, Outcome] | None = None) -> list[Finding]:
+    """Every check, in report order. ``dois``, ``pmids``, ``arxiv`` and ``pmc`` are what the
+    registrar, PubMed, arXiv and PMC said (or the lock holds) by identifier; ``extra``:
+    findings of the stages before (identifying the works, the printed list, the built
+    outputs)."""
     extra = list(extra)
+    arxiv, pmc = arxiv or {}, pmc or {}
     registrar = check_registrar(works, dois)
     against_pubmed = check_pubmed(works, pmids, dois, [*extra, *registrar])
-    found = [*check_citations(inputs), *check_identifiers(works), *check_duplicates(works),
-             *extra, *registrar, *against_pubmed]
-    return checked_through_pmid(found, works, pmids)
+    against_pmc = check_pmc(works, pmc, dois, pmids, [*extra, *registrar, *against_pubmed])
+    against_arxiv = check_arxiv(works, arxiv, dois, pmids,
+                                [*extra, *registrar, *against_pubmed, *against_pmc])
+    found = [*check_citations(inputs), *check_identifiers(works), *check_identifier_keys(inputs),
+             *check_duplicates(works), *extra, *registrar, *against_pubmed, *against_pmc,
+             *against_arxiv]
+    found = checked_through_pmid(found, works, pmids)
+    found = checked_instead(found, {
+        **{key: f"arXiv's record for {a}" for key, a in confirmed_arxiv(works, arxiv).items()},
+        **{key: f"PMC's record for {p}" for key, p in confirmed_pmcids(works, pmc).items()}})
+    return settled_by_pmc(found, works, pmc)

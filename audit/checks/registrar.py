@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from audit.compare import compare_works
+from audit.compare import FIELDS, compare_works
 from audit.model import Finding, Outcome, Severity, Work
 
 UPDATE_CODES = {
@@ -73,12 +73,13 @@ def check_registrar(works: Iterable[Work], resolutions: Mapping[str, Outcome]) -
     return findings
 
 
-def compare(work: Work, record: dict[str, Any], source: str | None = None) -> list[Finding]:
-    """metadata-mismatch, one per field that differs; ``source`` names a record that is not
-    the DOI registrar's (in the message)."""
+def compare(work: Work, record: dict[str, Any], source: str | None = None,
+            fields: Iterable[str] = FIELDS) -> list[Finding]:
+    """metadata-mismatch, one per field that differs (of ``fields``); ``source`` names a
+    record that is not the DOI registrar's (in the message)."""
     findings = []
     said = f"{source}: " if source else ""
-    for diff in compare_works(work.item, record):
+    for diff in compare_works(work.item, record, fields=fields):
         severity = Severity.ERROR if diff.grade == "error" else Severity.WARNING
         findings.append(work.finding(
             "metadata-mismatch", severity,

@@ -6,10 +6,12 @@ concurrency cap, retries, a deadline), each answer an :class:`~audit.model.Outco
 - :mod:`~audit.sources.crossref`: a DOI's record, and bibliographic search;
 - :mod:`~audit.sources.doi_org`: a DOI's record by content negotiation, shortDOIs;
 - :mod:`~audit.sources.registrar`: a DOI's record, Crossref first, then doi.org;
-- :mod:`~audit.sources.pubmed`: a PMID's record (NCBI E-utilities).
+- :mod:`~audit.sources.pubmed`: a PMID's record (NCBI E-utilities);
+- :mod:`~audit.sources.pmc`: a PMCID's record (NCBI's PMC ID Converter, then E-utilities);
+- :mod:`~audit.sources.arxiv`: an arXiv identifier's record (arXiv's export API).
 
-:class:`Sources` holds one of each, configured from :class:`Settings`. A new source
-(arXiv, PMC) is a new module and a field here; :mod:`audit.refresh` asks it.
+:class:`Sources` holds one of each, configured from :class:`Settings`. A new source is a
+new module and a field here; :mod:`audit.refresh` asks it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from audit.sources import crossref, doi_org, pubmed
+from audit.sources import arxiv, crossref, doi_org, pmc, pubmed
+from audit.sources.arxiv import ArXiv
 from audit.sources.http import Client
+from audit.sources.pmc import PMC
 from audit.sources.pubmed import PubMed
 from audit.sources.registrar import Registrar
 
@@ -28,7 +32,8 @@ __all__ = ["Settings", "Sources"]
 
 # each setting's environment variable
 ENVIRONMENT = {"crossref_url": "AUDIT_CROSSREF_URL", "doi_url": "AUDIT_DOI_URL",
-               "pubmed_url": "AUDIT_PUBMED_URL", "mailto": "AUDIT_MAILTO",
+               "pubmed_url": "AUDIT_PUBMED_URL", "pmc_url": "AUDIT_PMC_URL",
+               "arxiv_url": "AUDIT_ARXIV_URL", "mailto": "AUDIT_MAILTO",
                "ncbi_api_key": "NCBI_API_KEY"}
 
 
@@ -39,6 +44,8 @@ class Settings:
     crossref_url: str = crossref.DEFAULT_URL
     doi_url: str = doi_org.DEFAULT_URL
     pubmed_url: str = pubmed.DEFAULT_URL
+    pmc_url: str = pmc.DEFAULT_URL  # NCBI's PMC ID Converter (PMC's records: pubmed_url's esummary)
+    arxiv_url: str = arxiv.DEFAULT_URL
     mailto: str | None = None  # the contact address: Crossref's polite pool, NCBI's email
     ncbi_api_key: str | None = None
     timeout: float = 10.0
@@ -46,7 +53,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **given: object) -> Settings:
         """Settings from the environment (``AUDIT_CROSSREF_URL``, ``AUDIT_DOI_URL``,
-        ``AUDIT_PUBMED_URL``, ``AUDIT_MAILTO``, ``NCBI_API_KEY``); arguments that are not
+        ``AUDIT_PUBMED_URL``, ``AUDIT_PMC_URL``, ``AUDIT_ARXIV_URL``, ``AUDIT_MAILTO``,
+        ``NCBI_API_KEY``); arguments that are not
         ``None`` win."""
         env = os.environ if env is None else env
         values: dict[str, object] = {name: env[var] for name, var in ENVIRONMENT.items()
@@ -69,3 +77,6 @@ class Sources:
                              total_deadline=total_deadline, deadline_per_item=deadline_per_item)
         self.registrar = Registrar(self.client, settings.crossref_url, settings.doi_url)
         self.pubmed = PubMed(self.client, settings.pubmed_url, api_key=settings.ncbi_api_key)
+        self.pmc = PMC(self.client, settings.pmc_url, eutils_url=settings.pubmed_url,
+                       api_key=settings.ncbi_api_key)
+        self.arxiv = ArXiv(self.client, settings.arxiv_url)

@@ -1,5 +1,6 @@
 """A fake registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format,
-doi.org's content negotiation and handle API, and PubMed's E-utilities ``esummary``.
+doi.org's content negotiation and handle API, PubMed's E-utilities ``esummary`` (for PubMed
+and PMC), NCBI's PMC ID Converter and arXiv's export API.
 
 For the tests, the benchmarks, and trying the audit offline (``nox -s fake-registrar``).
 
@@ -18,6 +19,19 @@ Routes
                       from a CSL item (``pubmed``, by PMID; by default every record with a
                       ``PMID``); an unknown PMID gets ``{"uid", "error": "cannot get document
                       summary"}``; more than 200 ids, another ``db`` or ``retmode``: 400.
+    ``/entrez/eutils/esummary.fcgi?db=pmc&id=1,2&retmode=json``  PMC document summaries (by
+                      the PMCID's digits), each made from a CSL item (``pmc``, by PMCID; by
+                      default every record, PubMed's included, with a ``PMCID``).
+    ``/pmc/utils/idconv/v1.0/?ids=PMC1,PMC2&format=json``  the PMC ID Converter:
+                      ``{"records": [{"pmcid", "pmid", "doi"}]}``, an unknown PMCID with
+                      ``"status": "error", "errmsg": "invalid article id"``; more than 200 ids
+                      or another format: 400.
+    ``/api/query?id_list=2101.01234,…&max_results=N``  arXiv's Atom feed, an entry per
+                      article it has (``arxiv``, by identifier without version; by default
+                      every record whose ``URL``, ``number`` or DOI names one), made from CSL
+                      items; an unknown identifier gets no entry, as arXiv answers; a malformed
+                      one a 400 error feed (``incorrect id format for …``); without
+                      ``max_results``, at most 10 entries.
 
 Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``latency:<s>``         answer after ``s`` seconds;
@@ -38,7 +52,9 @@ Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``retracted``           the record carries an ``updated-by`` retraction from Retraction Watch.
 
 Scenarios keyed by a PMID apply to every esummary request that names it: the status kinds,
-``latency``, ``reset``, ``invalid-json`` and ``html200``.
+``latency``, ``reset``, ``invalid-json`` and ``html200``; keyed by a PMCID (``PMC123``), to
+every ID Converter and PMC esummary request that names it; keyed by an arXiv identifier
+(without version), to every arXiv request that names it (``invalid-json``: broken XML).
 
 With ``rate_limit`` the server advertises ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``
 and answers 429 + ``Retry-After`` once more than ``rate_limit`` requests arrive in any
@@ -69,9 +85,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from audit.identifiers import normalize_pmid
+from audit.identifiers import normalize_arxiv, normalize_pmcid, normalize_pmid
+from audit.sources import arxiv as arxiv_api
+from audit.sources import pmc as pmc_api
 from audit.sources.crossref import csl_to_crossref
 from audit.sources.pubmed import ESUMMARY_PATH, MAX_BATCH, csl_to_esummary
+from audit.works import arxiv_in_item
 
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 STATUS_KINDS = ("429", "500", "502", "503")
@@ -134,6 +153,25 @@ def pubmed_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, A
             if (pmid := normalize_pmid(str(item.get("PMID") or "")))}
 
 
+def pmc_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{pmcid: item}`` for the CSL JSON items that have a PMCID (the first of each)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if pmcid := normalize_pmcid(str(item.get("PMCID") or "")):
+            out.setdefault(pmcid, dict(item))
+    return out
+
+
+def arxiv_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{arXiv identifier without version: item}`` for the CSL JSON items that name an arXiv
+    article (their ``URL``, ``number`` or arXiv DOI, see :func:`audit.works.arxiv_in_item`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if found := arxiv_in_item(item):
+            out.setdefault(arxiv_api.split_version(found)[0], dict(item))
+    return out
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -159,10 +197,17 @@ class FakeRegistrar:
         port: int = 0,
         aliases: Mapping[str, str] | None = None,
         pubmed: Mapping[str, Mapping[str, Any]] | None = None,
+        pmc: Mapping[str, Mapping[str, Any]] | None = None,
+        arxiv: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.records = {doi.lower(): dict(item) for doi, item in records.items()}
         self.pubmed = pubmed_from_csl(records.values()) if pubmed is None else {
             pmid: dict(item) for pmid, item in pubmed.items()}
+        self.pmc = pmc_from_csl([*self.pubmed.values(), *self.records.values()]) if pmc is None \
+            else {str(normalize_pmcid(k) or k): dict(item) for k, item in pmc.items()}
+        self.arxiv = arxiv_from_csl(self.records.values()) if arxiv is None else {
+            arxiv_api.split_version(normalize_arxiv(k) or k)[0]: dict(item)
+            for k, item in arxiv.items()}
         self.aliases = {short.lower(): doi for short, doi in (aliases or {}).items()}
         self.scenarios = {
             doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
@@ -229,13 +274,31 @@ class FakeRegistrar:
         with self._lock:
             return list(self._arrivals)
 
+    def _asked(self, path: str, param: str, **wanted: str) -> list[list[str]]:
+        with self._lock:
+            paths = [urlsplit(p) for p, *_ in self._log]
+        return [_ids(p.query, param) for p in paths if p.path == path
+                and all(parse_qs(p.query).get(k) == [v] for k, v in wanted.items())]
+
     @property
     def esummary_ids(self) -> list[list[str]]:
-        """The PMIDs each esummary request asked for, in order."""
-        with self._lock:
-            paths = [path for path, *_ in self._log]
-        return [_ids(urlsplit(path).query) for path in paths
-                if urlsplit(path).path == ESUMMARY_PATH]
+        """The PMIDs each PubMed esummary request asked for, in order."""
+        return self._asked(ESUMMARY_PATH, "id", db="pubmed")
+
+    @property
+    def pmc_summary_ids(self) -> list[list[str]]:
+        """The PMCIDs' digits each PMC esummary request (``db=pmc``) asked for, in order."""
+        return self._asked(ESUMMARY_PATH, "id", db="pmc")
+
+    @property
+    def idconv_ids(self) -> list[list[str]]:
+        """The ids each ID Converter request asked for, in order."""
+        return self._asked(pmc_api.IDCONV_PATH, "ids")
+
+    @property
+    def arxiv_ids(self) -> list[list[str]]:
+        """The identifiers each arXiv request asked for, in order."""
+        return self._asked(arxiv_api.QUERY_PATH, "id_list")
 
     def count(self, doi: str) -> int:
         """How many requests (all routes, redirect hops included) named this DOI."""
@@ -317,8 +380,8 @@ def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> l
     return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
 
 
-def _ids(query: str) -> list[str]:
-    return [i.strip() for v in parse_qs(query).get("id", []) for i in v.split(",") if i.strip()]
+def _ids(query: str, param: str = "id") -> list[str]:
+    return [i.strip() for v in parse_qs(query).get(param, []) for i in v.split(",") if i.strip()]
 
 
 def esummary(pubmed: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
@@ -331,6 +394,31 @@ def esummary(pubmed: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[st
     return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
 
 
+def pmc_esummary(pmc: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
+    """PMC's esummary answer (JSON, ``db=pmc``) for these uids (a PMCID's digits)."""
+    result: dict[str, Any] = {"uids": ids}
+    for uid in ids:
+        item = pmc.get(f"PMC{uid}")
+        result[uid] = (pmc_api.csl_to_summary(item, f"PMC{uid}") if item is not None
+                       else {"uid": uid, "error": "cannot get document summary"})
+    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
+
+
+def arxiv_entry(arxiv: Mapping[str, Mapping[str, Any]], asked: str) -> str | None:
+    """arXiv's entry (XML) for an identifier: the version asked for, else the item's own (its
+    ``number``'s or ``version``, else 1); None for an article or a version arXiv lacks."""
+    base, version = arxiv_api.split_version(asked)
+    item = arxiv.get(base)
+    if item is None:
+        return None
+    own = arxiv_api.split_version(normalize_arxiv(str(item.get("number") or "")) or "")[1]
+    written = str(item.get("version") or "")
+    latest = own or (int(written) if written.isdigit() else 1)
+    if version is not None and version > latest:
+        return None
+    return arxiv_api.csl_to_entry(item, f"{base}v{version or latest}")
+
+
 def _route(path: str) -> tuple[str | None, str | None]:
     """(route, doi) for a request path: route is "works", "cn", "cn-redirect", "handle",
     "esummary" or None."""
@@ -338,6 +426,10 @@ def _route(path: str) -> tuple[str | None, str | None]:
         return "search", None
     if path == ESUMMARY_PATH:
         return "esummary", None
+    if path == pmc_api.IDCONV_PATH:
+        return "idconv", None
+    if path == arxiv_api.QUERY_PATH:
+        return "arxiv", None
     if path.startswith("/api/handles/"):
         handle = unquote(path[len("/api/handles/"):]).lower()
         return ("handle", handle) if handle.startswith("10/") else (None, None)
@@ -413,6 +505,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, body, "application/json;charset=utf-8")
         if route == "esummary":
             return self._esummary(fake, query)
+        if route == "idconv":
+            return self._idconv(fake, query)
+        if route == "arxiv":
+            return self._arxiv(fake, query)
         if route is None or doi is None:
             return self._not_found()
         if route == "cn-redirect":
@@ -500,19 +596,64 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _esummary(self, fake: FakeRegistrar, query: str) -> int:
         params, ids = parse_qs(query), _ids(query)
-        if params.get("db") != ["pubmed"] or params.get("retmode") != ["json"] or len(ids) > MAX_BATCH:
-            body = json.dumps({"error": "this server answers db=pubmed, retmode=json, up to "
+        if params.get("db") not in (["pubmed"], ["pmc"]) or params.get("retmode") != ["json"] \
+                or len(ids) > MAX_BATCH:
+            body = json.dumps({"error": "this server answers db=pubmed or pmc, retmode=json, up to "
                                         f"{MAX_BATCH} ids"})
             return self._send(400, body, "application/json")
         if fake.latency:
             fake._stopping.wait(fake.latency)
-        named = next(((pmid, fake.scenarios[pmid]) for pmid in ids if pmid in fake.scenarios), None)
+        pmc = params.get("db") == ["pmc"]
+        keys = [f"pmc{uid}" for uid in ids] if pmc else ids  # PMC's scenarios are keyed by PMCID
+        named = next(((key, fake.scenarios[key]) for key in keys if key in fake.scenarios), None)
         if named is not None and (status := self._fault(fake, *named)) is not None:
             return status
-        return self._send(200, json.dumps(esummary(fake.pubmed, ids)), "application/json; charset=UTF-8")
+        answer = pmc_esummary(fake.pmc, ids) if pmc else esummary(fake.pubmed, ids)
+        return self._send(200, json.dumps(answer), "application/json; charset=UTF-8")
 
-    def _fault(self, fake: FakeRegistrar, key: str, scenario: Scenario) -> int | None:
-        """The status sent for a scenario that answers in place of the record, else None."""
+    def _idconv(self, fake: FakeRegistrar, query: str) -> int:
+        params, ids = parse_qs(query), _ids(query, "ids")
+        if params.get("format") != ["json"] or not ids or len(ids) > pmc_api.MAX_BATCH:
+            body = json.dumps({"status": "error", "message": "this server answers format=json, "
+                                                             f"1 to {pmc_api.MAX_BATCH} ids"})
+            return self._send(400, body, "application/json")
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        keys = [str(normalize_pmcid(i) or i).lower() for i in ids]
+        named = next(((key, fake.scenarios[key]) for key in keys if key in fake.scenarios), None)
+        if named is not None and (status := self._fault(fake, *named)) is not None:
+            return status
+        records = []
+        for asked in ids:
+            pmcid = normalize_pmcid(asked)
+            records.append(pmc_api.idconv_record(fake.pmc.get(pmcid) if pmcid else None,
+                                                 pmcid or asked))
+        body = json.dumps({"status": "ok", "responseDate": "2026-11-25 00:00:00",
+                           "request": query, "records": records})
+        return self._send(200, body, "application/json; charset=UTF-8")
+
+    def _arxiv(self, fake: FakeRegistrar, query: str) -> int:
+        params, ids = parse_qs(query), _ids(query, "id_list")
+        bad = next((i for i in ids if normalize_arxiv(i) != i), None)
+        if bad is not None:
+            body = arxiv_api.error_feed(f"incorrect id format for {bad}", f"incorrect_id_format_for_{bad}")
+            return self._send(400, body, "application/atom+xml; charset=utf-8")
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        keys = [arxiv_api.split_version(i)[0].lower() for i in ids]
+        named = next(((key, fake.scenarios[key]) for key in keys if key in fake.scenarios), None)
+        broken = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><id>'
+        if named is not None and (status := self._fault(fake, *named, broken=broken)) is not None:
+            return status
+        limit = int((params.get("max_results") or ["10"])[0])
+        entries = [e for i in ids if (e := arxiv_entry(fake.arxiv, i)) is not None][:limit]
+        return self._send(200, arxiv_api.feed(entries, query, total=len(ids)),
+                          "application/atom+xml; charset=utf-8")
+
+    def _fault(self, fake: FakeRegistrar, key: str, scenario: Scenario,
+               broken: bytes | None = None) -> int | None:
+        """The status sent for a scenario that answers in place of the record, else None
+        (``broken``: the body of ``invalid-json``, when the format is not JSON)."""
         kind = scenario.kind
         if kind == "latency":
             fake._stopping.wait(scenario.seconds)
@@ -523,6 +664,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "reset":
             return self._reset()
         elif kind == "invalid-json":
+            if broken is not None:
+                return self._send(200, broken, "application/atom+xml; charset=utf-8")
             return self._send(200, '{"header": {"type": "esummary"}, "result": {oops}}',
                               "application/json")
         elif kind == "html200":
@@ -546,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
 
     data = json.loads(args.records.read_text(encoding="utf-8"))
     records = records_from_csl(data) if isinstance(data, list) else data
+    preprints = arxiv_from_csl(data if isinstance(data, list) else data.values())
     scenarios = json.loads(args.scenarios.read_text(encoding="utf-8")) if args.scenarios else {}
     fake = FakeRegistrar(
         records,
@@ -555,6 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         host=args.host,
         port=args.port,
+        arxiv=preprints,
     )
     with fake:
         print(f"fake registrar: {len(records)} records at {fake.url} (Ctrl-C to stop)", flush=True)

@@ -12,8 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from audit.inputs import read_inputs
-from audit.sources.fake import FakeRegistrar, aliases_from_citations_tsv, records_from_csl
-from tests.conftest import need_shared
+from audit.sources.fake import (
+    FakeRegistrar,
+    aliases_from_citations_tsv,
+    arxiv_from_csl,
+    records_from_csl,
+)
+from tests.conftest import SOURCE_URLS, need_shared
 
 DOI = "10.1098/rsif.2017.0387"
 
@@ -21,8 +26,7 @@ DOI = "10.1098/rsif.2017.0387"
 def audit(folder: Path, *args: str, server: FakeRegistrar | None = None) -> dict[str, Any]:
     env = {**os.environ}
     if server is not None:
-        env |= {"AUDIT_CROSSREF_URL": server.url, "AUDIT_DOI_URL": server.url,
-                "AUDIT_PUBMED_URL": server.url}
+        env |= dict.fromkeys(SOURCE_URLS, server.url)
     proc = subprocess.run([sys.executable, "-m", "audit", str(folder), "--format", "json",
                            "--fail-on", "never", *args], capture_output=True, text=True,
                           env=env, timeout=300)
@@ -42,7 +46,7 @@ def test_the_meta_review_folder_audits_with_no_false_finding(tmp_path: Path) -> 
     shutil.copytree(corpus / "content", project / "content")
     items = json.loads((corpus / "output" / "references.json").read_text("utf-8"))
     aliases = aliases_from_citations_tsv((corpus / "output" / "citations.tsv").read_text("utf-8"))
-    with FakeRegistrar(records_from_csl(items), aliases=aliases) as server:
+    with FakeRegistrar(records_from_csl(items), aliases=aliases, arxiv=arxiv_from_csl(items)) as server:
         online = audit(project, "--refresh", server=server)
     offline = audit(project)
     assert offline == online

@@ -260,9 +260,12 @@ def test_pubmed_disagreements_online_and_the_same_offline(tmp_path: Path) -> Non
     assert (mismatch["expected"], mismatch["found"]) == ("10.1007/s11060-015-1813-2",
                                                          "10.1016/j.jvir.2012.10.019")
     assert "J Neurooncol" in mismatch["message"] and "2015" in mismatch["message"]
-    # another article's PMCID (error); a PMCID PubMed does not link to the PMID (warning)
+    # another article's PMCID (error); a PMCID PubMed does not link to the PMID is a warning
+    # where PubMed alone tells, an error once PMC says whose it is (macedo2017's: see test_pmc)
     assert about(found, "other-pmcid") == [("pmcid-mismatch", "error", "PMCID")]
-    assert about(found, "unlinked-pmcid") == [("pmcid-mismatch", "warning", "PMCID")]
+    assert about(found, "unlinked-pmcid") == [("pmcid-mismatch", "error", "PMCID")]
+    (unlinked,) = [f for f in found if f["key"] == "unlinked-pmcid"]
+    assert "in PMC, which gives it PMID 28584570" in unlinked["message"]
     # no DOI: PubMed's record is compared field by field, and its DOI suggested; the entry
     # was checked after all, so its missing DOI is a note, not a "cannot be checked" warning
     assert about(found, "wrong-title-year") == [
