@@ -99,6 +99,8 @@ def audit_parser(prog: str = "manuscript-audit audit") -> argparse.ArgumentParse
     p.add_argument("--crossref-url", help="Crossref REST API base (env AUDIT_CROSSREF_URL)")
     p.add_argument("--doi-url", help="doi.org base for content negotiation (env AUDIT_DOI_URL)")
     p.add_argument("--pubmed-url", help="NCBI E-utilities base for PubMed (env AUDIT_PUBMED_URL)")
+    p.add_argument("--pmc-url", help="NCBI's PMC ID Converter (env AUDIT_PMC_URL)")
+    p.add_argument("--arxiv-url", help="arXiv's export API base (env AUDIT_ARXIV_URL)")
     p.add_argument("--mailto", help="contact e-mail for the registrar's polite pool (env AUDIT_MAILTO)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     p.add_argument("--format", choices=report.FORMATS, default="table", help="report format")
@@ -139,7 +141,8 @@ def run_audit(argv: list[str], *, refresh: bool = False, prog: str = "manuscript
             files=args.files, bibliography=args.bibliography, reference_text=args.reference_text,
             tags=args.tags, lock=args.lock, refresh=args.refresh or refresh, max_age=args.max_age,
             settings=Settings.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
-                                       pubmed_url=args.pubmed_url, mailto=args.mailto,
+                                       pubmed_url=args.pubmed_url, pmc_url=args.pmc_url,
+                                       arxiv_url=args.arxiv_url, mailto=args.mailto,
                                        timeout=args.timeout),
             suppressions=args.suppressions, style=args.style, project_style=config.style,
             html=args.html, jats=args.jats, fail_on=args.fail_on)

@@ -91,13 +91,17 @@ def _manual(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def _record(standard: str, lockfile: lock.Lock) -> dict[str, Any] | None:
-    """The locked record for a standard id (a DOI's, a PMID's), if any."""
+    """The locked record for a standard id (a DOI's, a PMID's, a PMCID's, an arXiv id's)."""
     scheme, _, identifier = standard.partition(":")
     found: lock.LockedRecord | None = None
     if scheme == "doi":
         found = lockfile.get(lockfile.alias(identifier) or identifier)
     elif scheme == "pmid":
         found = lockfile.get_pmid(identifier)
+    elif scheme == "pmcid":
+        found = lockfile.get_pmcid(identifier)
+    elif scheme == "arxiv":
+        found = lockfile.get_arxiv(identifier)
     return dict(found.record) if found is not None else None
 
 

@@ -1,175 +1,43 @@
-"""A fake registrar: a real HTTP server on 127.0.0.1 speaking Crossref's REST format,
-doi.org's content negotiation and handle API, PubMed's E-utilities ``esummary`` (for PubMed
-and PMC), NCBI's PMC ID Converter and arXiv's export API.
-
-For the tests, the benchmarks, and trying the audit offline (``nox -s fake-registrar``).
-
-Routes
-    ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first;
-    ``/works/{doi}``  Crossref JSON (``{"status": "ok", "message-type": "work", ...}``),
-                      404 with the plain-text body ``Resource not found.`` for unknown DOIs;
-    ``/{doi}``        doi.org content negotiation: 302 to ``/doi/{doi}``;
-    ``/doi/{doi}``    CSL JSON for ``Accept: application/vnd.citationstyles.csl+json``
-                      (406 for other ``Accept`` values, 404 for unknown DOIs);
-    ``/api/handles/10/{x}``  the DOI proxy's handle API for a shortDOI (``aliases``):
-                      ``{"responseCode": 1, "values": [{"type": "HS_ALIAS", ...}]}``,
-                      404 with ``{"responseCode": 100}`` for an unknown one;
-    ``/entrez/eutils/esummary.fcgi?db=pubmed&id=1,2&retmode=json``  PubMed document summaries
-                      (``{"header": …, "result": {"uids": [...], "<pmid>": {...}}}``), each made
-                      from a CSL item (``pubmed``, by PMID; by default every record with a
-                      ``PMID``); an unknown PMID gets ``{"uid", "error": "cannot get document
-                      summary"}``; more than 200 ids, another ``db`` or ``retmode``: 400.
-    ``/entrez/eutils/esummary.fcgi?db=pmc&id=1,2&retmode=json``  PMC document summaries (by
-                      the PMCID's digits), each made from a CSL item (``pmc``, by PMCID; by
-                      default every record, PubMed's included, with a ``PMCID``).
-    ``/pmc/utils/idconv/v1.0/?ids=PMC1,PMC2&format=json``  the PMC ID Converter:
-                      ``{"records": [{"pmcid", "pmid", "doi"}]}``, an unknown PMCID with
-                      ``"status": "error", "errmsg": "invalid article id"``; more than 200 ids
-                      or another format: 400.
-    ``/api/query?id_list=2101.01234,…&max_results=N``  arXiv's Atom feed, an entry per
-                      article it has (``arxiv``, by identifier without version; by default
-                      every record whose ``URL``, ``number`` or DOI names one), made from CSL
-                      items; an unknown identifier gets no entry, as arXiv answers; a malformed
-                      one a 400 error feed (``incorrect id format for …``); without
-                      ``max_results``, at most 10 entries.
-
-Scenarios, per DOI (a :class:`Scenario` or its string form)
-    ``latency:<s>``         answer after ``s`` seconds;
-    ``429`` / ``429xN``     429 with ``Retry-After: 1`` for the first request / first N, then OK;
-    ``500`` ``502`` ``503`` always that status (503 with ``Retry-After: 1``);
-    ``500xN`` ...           that status for the first N requests, then OK;
-    ``...@<v>``             override Retry-After: ``@0``, ``@2``, ``@none`` (no header) or
-                            ``@date`` (an HTTP date 1 s ahead);
-    ``reset``               close the socket with an RST, no response;
-    ``hang`` / ``hang:<s>`` send the headers and half the body, then stall (30 s by default);
-    ``truncated``           a Content-Length larger than the body sent, then close;
-    ``invalid-json``        200 with a broken JSON body;
-    ``html200``             200 with an HTML error page (text/html);
-    ``wrong-doi``           a valid record for another DOI;
-    ``redirect-loop``       302 to itself, forever;
-    ``404``                 404 from both Crossref and doi.org routes;
-    ``crossref-404``        404 from ``/works/``, the record from doi.org content negotiation;
-    ``retracted``           the record carries an ``updated-by`` retraction from Retraction Watch.
-
-Scenarios keyed by a PMID apply to every esummary request that names it: the status kinds,
-``latency``, ``reset``, ``invalid-json`` and ``html200``; keyed by a PMCID (``PMC123``), to
-every ID Converter and PMC esummary request that names it; keyed by an arXiv identifier
-(without version), to every arXiv request that names it (``invalid-json``: broken XML).
-
-With ``rate_limit`` the server advertises ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``
-and answers 429 + ``Retry-After`` once more than ``rate_limit`` requests arrive in any
-``rate_interval`` seconds.
-
-By hand::
-
-    python -m audit.sources.fake --records references.json [--scenarios s.json] \
-        [--port 8765] [--rate-limit 50] [--latency 0.1]
-"""
+"""The fake registrar's HTTP server: one handler, a route per source, the scenarios'
+faults, rate limiting and the record of what it was asked."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import re
 import socket
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from audit.identifiers import normalize_arxiv, normalize_pmcid, normalize_pmid
+from audit.identifiers import normalize_arxiv, normalize_pmcid
 from audit.sources import arxiv as arxiv_api
 from audit.sources import pmc as pmc_api
 from audit.sources.crossref import csl_to_crossref
-from audit.sources.pubmed import ESUMMARY_PATH, MAX_BATCH, csl_to_esummary
-from audit.works import arxiv_in_item
-
-CSL_JSON = "application/vnd.citationstyles.csl+json"
-STATUS_KINDS = ("429", "500", "502", "503")
-RETRACTION_NOTICE = "10.9999/retraction-notice"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """How the server misbehaves for one DOI (see the module docstring)."""
-
-    kind: str
-    times: int | None = None  # status scenarios: fail the first N requests (None: always)
-    seconds: float = 0.0  # latency / hang
-    retry_after: str | None = None  # "1", "0", "date" or None
-
-    @classmethod
-    def parse(cls, spec: str | Scenario) -> Scenario:
-        if isinstance(spec, Scenario):
-            return spec
-        spec = spec.strip()
-        head, _, retry = spec.partition("@")
-        kind, _, arg = head.partition(":")
-        if kind in ("latency", "hang"):
-            return cls(kind, seconds=float(arg) if arg else (0.5 if kind == "latency" else 30.0))
-        code, _, count = kind.partition("x")
-        if code in STATUS_KINDS:
-            times = int(count) if count else (1 if code == "429" else None)
-            default = "1" if code in ("429", "503") else None
-            after = None if retry == "none" else (retry or default)
-            return cls(code, times=times, retry_after=after)
-        known = {
-            "ok", "reset", "truncated", "invalid-json", "html200", "wrong-doi",
-            "redirect-loop", "404", "crossref-404", "retracted",
-        }  # fmt: skip
-        if kind not in known:
-            raise ValueError(f"unknown scenario {spec!r}")
-        return cls(kind)
-
-
-def aliases_from_citations_tsv(text: str) -> dict[str, str]:
-    """shortDOI -> DOI, as Manubot expanded them: its ``citations.tsv`` (``input_id``
-    ``doi:10/abcd`` beside ``standard_id`` ``doi:10.x/y``)."""
-    rows = [row.split("\t") for row in text.splitlines()]
-    if not rows:
-        return {}
-    i, j = rows[0].index("input_id"), rows[0].index("standard_id")
-    return {row[i][4:].lower(): row[j][4:] for row in rows[1:]
-            if len(row) > max(i, j) and row[i].lower().startswith("doi:10/")
-            and row[j].lower().startswith("doi:10.")}
-
-
-def records_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``{doi: item}`` for the CSL JSON items that have a DOI."""
-    return {str(item["DOI"]): dict(item) for item in items if item.get("DOI")}
-
-
-def pubmed_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``{pmid: item}`` for the CSL JSON items that have a PMID."""
-    return {pmid: dict(item) for item in items
-            if (pmid := normalize_pmid(str(item.get("PMID") or "")))}
-
-
-def pmc_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``{pmcid: item}`` for the CSL JSON items that have a PMCID (the first of each)."""
-    out: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if pmcid := normalize_pmcid(str(item.get("PMCID") or "")):
-            out.setdefault(pmcid, dict(item))
-    return out
-
-
-def arxiv_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``{arXiv identifier without version: item}`` for the CSL JSON items that name an arXiv
-    article (their ``URL``, ``number`` or arXiv DOI, see :func:`audit.works.arxiv_in_item`)."""
-    out: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if found := arxiv_in_item(item):
-            out.setdefault(arxiv_api.split_version(found)[0], dict(item))
-    return out
+from audit.sources.fake.data import (
+    CSL_JSON,
+    RETRACTION_NOTICE,
+    STATUS_KINDS,
+    Scenario,
+    arxiv_entry,
+    arxiv_from_csl,
+    esummary,
+    ids_in,
+    pmc_esummary,
+    pmc_from_csl,
+    pubmed_from_csl,
+    records_from_csl,
+    search,
+)
+from audit.sources.pubmed import ESUMMARY_PATH, MAX_BATCH
 
 
 class _Server(ThreadingHTTPServer):
@@ -277,7 +145,7 @@ class FakeRegistrar:
     def _asked(self, path: str, param: str, **wanted: str) -> list[list[str]]:
         with self._lock:
             paths = [urlsplit(p) for p, *_ in self._log]
-        return [_ids(p.query, param) for p in paths if p.path == path
+        return [ids_in(p.query, param) for p in paths if p.path == path
                 and all(parse_qs(p.query).get(k) == [v] for k, v in wanted.items())]
 
     @property
@@ -354,69 +222,6 @@ class FakeRegistrar:
             "X-Rate-Limit-Interval": f"{self.rate_interval:g}s",
         }
 
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
-
-
-def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> list[dict[str, Any]]:
-    """Crossref-style bibliographic search: Crossref work items with a ``score``, best first.
-
-    Scores are word overlap between the query and each record's title, authors,
-    journal and year, on roughly Crossref's scale (a clear match scores far above the rest).
-    """
-    wanted = _words(query)
-    scored = []
-    for doi, record in records.items():
-        names = " ".join(str(a.get("family") or a.get("literal") or "")
-                         for a in record.get("author") or [])
-        year = str(((record.get("issued") or {}).get("date-parts") or [[""]])[0][0])
-        haystack = _words(" ".join([str(record.get("title") or ""), names,
-                                    str(record.get("container-title") or ""), year]))
-        overlap = len(wanted & haystack)
-        if overlap:
-            scored.append((100.0 * overlap / max(len(wanted), 1), doi))
-    scored.sort(key=lambda pair: (-pair[0], pair[1]))
-    return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
-
-
-def _ids(query: str, param: str = "id") -> list[str]:
-    return [i.strip() for v in parse_qs(query).get(param, []) for i in v.split(",") if i.strip()]
-
-
-def esummary(pubmed: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
-    """PubMed's esummary answer (JSON) for these PMIDs: a summary each, or an error."""
-    result: dict[str, Any] = {"uids": ids}
-    for pmid in ids:
-        item = pubmed.get(pmid)
-        result[pmid] = (csl_to_esummary(item, pmid) if item is not None
-                        else {"uid": pmid, "error": "cannot get document summary"})
-    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
-
-
-def pmc_esummary(pmc: Mapping[str, Mapping[str, Any]], ids: list[str]) -> dict[str, Any]:
-    """PMC's esummary answer (JSON, ``db=pmc``) for these uids (a PMCID's digits)."""
-    result: dict[str, Any] = {"uids": ids}
-    for uid in ids:
-        item = pmc.get(f"PMC{uid}")
-        result[uid] = (pmc_api.csl_to_summary(item, f"PMC{uid}") if item is not None
-                       else {"uid": uid, "error": "cannot get document summary"})
-    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
-
-
-def arxiv_entry(arxiv: Mapping[str, Mapping[str, Any]], asked: str) -> str | None:
-    """arXiv's entry (XML) for an identifier: the version asked for, else the item's own (its
-    ``number``'s or ``version``, else 1); None for an article or a version arXiv lacks."""
-    base, version = arxiv_api.split_version(asked)
-    item = arxiv.get(base)
-    if item is None:
-        return None
-    own = arxiv_api.split_version(normalize_arxiv(str(item.get("number") or "")) or "")[1]
-    written = str(item.get("version") or "")
-    latest = own or (int(written) if written.isdigit() else 1)
-    if version is not None and version > latest:
-        return None
-    return arxiv_api.csl_to_entry(item, f"{base}v{version or latest}")
 
 
 def _route(path: str) -> tuple[str | None, str | None]:
@@ -595,7 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
     def _esummary(self, fake: FakeRegistrar, query: str) -> int:
-        params, ids = parse_qs(query), _ids(query)
+        params, ids = parse_qs(query), ids_in(query)
         if params.get("db") not in (["pubmed"], ["pmc"]) or params.get("retmode") != ["json"] \
                 or len(ids) > MAX_BATCH:
             body = json.dumps({"error": "this server answers db=pubmed or pmc, retmode=json, up to "
@@ -612,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, json.dumps(answer), "application/json; charset=UTF-8")
 
     def _idconv(self, fake: FakeRegistrar, query: str) -> int:
-        params, ids = parse_qs(query), _ids(query, "ids")
+        params, ids = parse_qs(query), ids_in(query, "ids")
         if params.get("format") != ["json"] or not ids or len(ids) > pmc_api.MAX_BATCH:
             body = json.dumps({"status": "error", "message": "this server answers format=json, "
                                                              f"1 to {pmc_api.MAX_BATCH} ids"})
@@ -633,7 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, body, "application/json; charset=UTF-8")
 
     def _arxiv(self, fake: FakeRegistrar, query: str) -> int:
-        params, ids = parse_qs(query), _ids(query, "id_list")
+        params, ids = parse_qs(query), ids_in(query, "id_list")
         bad = next((i for i in ids if normalize_arxiv(i) != i), None)
         if bad is not None:
             body = arxiv_api.error_feed(f"incorrect id format for {bad}", f"incorrect_id_format_for_{bad}")
@@ -713,3 +518,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
