@@ -538,3 +538,18 @@ def test_a_malformed_lock_is_one_line_error(tmp_path: Path, lock: str, words: st
     (tmp_path / "references.lock.json").write_text(lock)
     err = assert_input_error(audit_cli(md, cwd=tmp_path), f"{tmp_path / 'references.lock.json'}:1")
     assert words in err
+
+
+def test_files_written_atomically_get_the_usual_permissions(tmp_path: Path) -> None:
+    """A report, a lock, a manifest are written through a temporary file: they still get the
+    mode any new file gets (mkstemp's are private to their owner)."""
+    import os
+
+    from audit.files import write_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644

@@ -1,5 +1,5 @@
-"""Stage 5, reports: the audit's findings as a terminal table, JSON, JUnit XML, SARIF or
-Markdown, one module per format.
+"""Stage 5, reports: the audit's findings as a terminal table, JSON, JUnit XML, SARIF,
+Markdown or an HTML page, one module per format.
 
 :func:`render` is the single entry point::
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from audit.model import CODES, Finding
-from audit.report import json_report, junit, markdown, sarif, table
+from audit.report import html_report, json_report, junit, markdown, sarif, table
 from audit.report.common import ReportContext, sort_findings, summary_line
 from audit.report.references import format_reference, plain_reference, side_by_side
 
@@ -32,13 +32,14 @@ __all__ = [
     "summary_line",
 ]
 
-FORMATS: tuple[str, ...] = ("table", "json", "junit", "sarif", "markdown")
+FORMATS: tuple[str, ...] = ("table", "json", "junit", "sarif", "markdown", "html")
 
 _RENDERERS: dict[str, Callable[[list[Finding], ReportContext], str]] = {
     "json": json_report.render,
     "junit": junit.render,
     "sarif": sarif.render,
     "markdown": markdown.render,
+    "html": html_report.render,
 }
 
 
