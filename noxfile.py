@@ -87,6 +87,12 @@ def refresh(session: nox.Session) -> None:
 
 
 @nox.session
+def preview(session: nox.Session) -> None:
+    """Serve the HTML on 127.0.0.1, rebuilt and reloaded as you write (Ctrl-C stops it)."""
+    command(session, "preview")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite."""
     install(session, "test")
@@ -111,7 +117,7 @@ def fake_registrar(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks at 40, 600 and 5,000 references into benchmarks/RESULTS.md (-- --quick to iterate)."""
-    install(session, "test")
+    install(session)
     # the interpreter running nox (it has nox): the benchmark times `nox -s build` through it
     session.run("python", "-m", "benchmarks.run", *session.posargs,
                 env={"BENCHMARK_NOX_PYTHON": sys.executable})

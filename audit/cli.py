@@ -3,6 +3,7 @@
     manuscript-audit build [html|pdf|jats|docx ...]   the journal outputs, into output/
     manuscript-audit audit [FILE ...]                 the citation audit, offline
     manuscript-audit refresh [FILE ...]               the audit, fetching what the lock lacks
+    manuscript-audit preview                          the HTML served, rebuilt as you write
 
 With no command, the arguments are the audit's (``python -m audit paper.md``). With no
 file, the audit reads the project's manuscript (``[tool.manuscript-audit]``) and checks
@@ -24,7 +25,7 @@ from audit.errors import InputError
 from audit.model import Finding, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-COMMANDS = ("build", "audit", "refresh")
+COMMANDS = ("build", "audit", "refresh", "preview")
 
 
 # --- build --------------------------------------------------------------------------
@@ -69,6 +70,33 @@ def run_build(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted; previous outputs in output/ were left as they were", file=sys.stderr)
         return 130
+    return EXIT_OK
+
+
+# --- preview --------------------------------------------------------------------------
+
+def run_preview(argv: list[str]) -> int:
+    from audit.preview import Preview
+
+    p = argparse.ArgumentParser(
+        prog="manuscript-audit preview",
+        description="Serve the HTML on 127.0.0.1, rebuild it when the manuscript changes, "
+                    "reload the open page and show the offline audit's findings.")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: here)")
+    args = p.parse_args(argv)
+    try:
+        config = Config.load(args.root.resolve())
+        Preview(config, log=lambda msg: print(msg, file=sys.stderr, flush=True)).serve(port=args.port)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # the port is taken, most likely
+        print(f"error: cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc})",
+              file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
     return EXIT_OK
 
 
@@ -180,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     command = args[0] if args and args[0] in COMMANDS else None
     if command == "build":
         return run_build(args[1:])
+    if command == "preview":
+        return run_preview(args[1:])
     if command == "refresh":
         return run_audit(args[1:], refresh=True, prog="manuscript-audit refresh")
     if command == "audit":
