@@ -243,6 +243,34 @@ def check_manubot(project: Path, paper: Path) -> None:
     assert "wrote output/manuscript.xml" in out
 
 
+def check_preview(project: Path, paper: Path) -> None:
+    """The preview, as the README starts it (on a free port), then stopped with Ctrl-C."""
+    import signal
+    import urllib.request
+
+    port = _free_port()
+    command = shell_line(f"nox -s preview -- --port {port}")
+    bin_dir = str(Path(sys.executable).parent)
+    server = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=project, text=True,
+                              env={**env(), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        page = b""
+        while time.monotonic() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    page = answer.read()
+            except OSError:
+                time.sleep(0.2)
+        assert b'id="audit-preview"' in page
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        out, _ = server.communicate(timeout=60)
+    assert "nox > manuscript-audit preview" in out and "Traceback" not in out
+    assert "stopping the preview" in out
+
+
 COMMANDS: dict[str, Callable[[Path, Path], None]] = {
     # the quick start's set-up: .ci/run does it, and CI runs .ci/run (see below)
     "python3 -m venv .venv && . .venv/bin/activate && pip install nox": lambda p, q: None,
@@ -264,6 +292,8 @@ COMMANDS: dict[str, Callable[[Path, Path], None]] = {
     "nox -s jats": check_session("jats", "manuscript-audit build jats"),
     "nox -s docx": check_session("docx", "manuscript-audit build docx"),
     "nox -s lint": check_lint,
+    "nox -s preview": check_preview,
+    "manuscript-audit preview": check_preview,
     "nox -s bench": check_bench,
     "nox -s fake-registrar": check_refresh,
     "manuscript-audit refresh content": check_manubot,
