@@ -1,4 +1,4 @@
-"""Sessions: build (and html/pdf/jats/docx), tests, lint, audit, refresh, bench, fake-registrar.
+"""Sessions: build (and html/pdf/jats/docx/meca), tests, lint, audit, refresh, bench, fake-registrar.
 
 Thin on purpose: each session installs the project once per virtualenv and runs one
 command. Virtualenvs are reused; the project is reinstalled only when pyproject.toml
@@ -46,7 +46,7 @@ def command(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build HTML, PDF, JATS and DOCX into output/ (and output/manifest.json)."""
+    """Build HTML, PDF, JATS, DOCX and the MECA package into output/ (and output/manifest.json)."""
     command(session, "build")
 
 
@@ -72,6 +72,12 @@ def jats(session: nox.Session) -> None:
 def docx(session: nox.Session) -> None:
     """Build output/manuscript.docx only."""
     command(session, "build", "docx")
+
+
+@nox.session
+def meca(session: nox.Session) -> None:
+    """Build output/manuscript-meca.zip (MECA: the JATS, its figures, the PDF and DOCX)."""
+    command(session, "build", "meca")
 
 
 @nox.session

@@ -5,6 +5,20 @@ The package as it was is taken from git (``git archive``) and run on the same in
 with the same interpreter and dependencies, beside today's: the comparison holds
 whatever pandoc or typst version is installed. When an output changes on purpose
 (a later issue), move ``BEFORE`` to the commit that made that change.
+
+Outputs that left the comparison, and why:
+
+- ``manuscript.xml`` (issue 15): the JATS changed on purpose, to be what PubMed Central
+  accepts as it is (``pub-type`` on the journal's ISSNs, a ``ref-type`` on every ``xref``,
+  JATS4R's ``publication-type`` values on the references). What it must be is held by
+  ``tests/build/test_jats.py`` (PMC's Style Checker: no error, no warning; valid against
+  the JATS DTD) and ``tests/build/test_build.py``.
+- ``manuscript.html`` (issue 15): the page changed on purpose, for readers and indexers
+  (Highwire/Google Scholar and OpenGraph tags in its head, a table of contents, a print
+  stylesheet, each citation's references in a popover on hover or focus, by an inlined
+  script). What it must be is held by ``tests/build/test_html.py`` (the tags, and in
+  chromium: the links, popovers, contents and print styles; nothing fetched, no console
+  error) and ``tests/build/test_build.py`` (every citation linked, byte-identical builds).
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ import pytest
 from tests.conftest import EPOCH, JATS_DTD, ROOT, copy_project, need_shared
 
 BEFORE = "50a647f"  # main before the restructure (issue 12)
-OUTPUTS = ("manuscript.html", "manuscript.pdf", "manuscript.xml", "manuscript.docx")
+OUTPUTS = ("manuscript.pdf", "manuscript.docx")  # not the JATS nor the HTML: see above
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,8 @@
     ast        manuscript -> one citeproc-processed AST (citeproc runs once per build)
     citations  every cited key is in the bibliography (file and line of each that is not)
     images     every image the manuscript shows exists
-    outputs    each requested format written from the AST, side by side
+    outputs    each requested format written from the AST, side by side; then the packages
+               of outputs (MECA), which bring in the outputs they hold
     manifest   output/manifest.json: hashes, tool versions, every command line
     install    the outputs moved from output/.build into output/
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from audit import pandoc
 from audit.build import ast, identifiers, manifest
-from audit.build.formats import NAMES, Format, load
+from audit.build.formats import NAMES, Format, load, with_needs
 from audit.build.identifiers import Prepared
 from audit.build.run import BuildError, Run, source_date_epoch
 from audit.config import Config
@@ -77,12 +78,15 @@ def _images(b: Build) -> None:
 def _outputs(b: Build) -> None:
     assert b.ast is not None
     source = b.ast
-    with ThreadPoolExecutor(max_workers=len(b.formats)) as pool:
-        jobs = {f.name: pool.submit(f.write, b.run, source) for f in b.formats}
+    direct = [f for f in b.formats if not f.needs]
+    with ThreadPoolExecutor(max_workers=max(1, len(direct))) as pool:
+        jobs = {f.name: pool.submit(f.write, b.run, source) for f in direct}
         for job in jobs.values():  # every format has finished before any failure is raised
             job.exception()
     b.built = {name: job.result() for name, job in jobs.items()}
-    for target in ("ast", *jobs):
+    for package in (f for f in b.formats if f.needs):  # made from the outputs just written
+        b.built[package.name] = package.write(b.run, source)
+    for target in ("ast", *b.built):
         for note in b.run.notes.get(target, []):
             b.log(note)
 
@@ -135,6 +139,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     Outputs whose inputs did not change since the last build are kept as they are
     (``force`` rebuilds them anyway).
     """
+    targets = with_needs(targets)  # a package (MECA) is built with the outputs it holds
     try:
         style = resolve_style(config.style, search=config.csl_dirs)
     except StyleError as exc:

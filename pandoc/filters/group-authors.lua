@@ -5,7 +5,7 @@
 --       collective: true
 -- pandoc's JATS template has no such case, so the name goes out wrapped in a span
 -- (<named-content content-type="collab">) that the build's tidy step turns into
--- <collab> (audit/render.py, tidy_jats).
+-- <collab> (tidy_jats in audit/build/formats/jats.py).
 function Meta(meta)
   if not meta.author then
     return nil

@@ -99,7 +99,7 @@ def test_codes_registry_covers_the_emitted_codes() -> None:
 
 
 def test_unknown_format_is_rejected(style_path: Path) -> None:
-    assert FORMATS == ("table", "json", "junit", "sarif", "markdown")
+    assert FORMATS == ("table", "json", "junit", "sarif", "markdown", "html")
     with pytest.raises(ValueError, match="unknown report format 'xml'"):
         render([], "xml", context=make_context(style_path))
 

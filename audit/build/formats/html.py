@@ -1,4 +1,10 @@
-"""HTML5: one standalone page, stylesheet and figures embedded (``pandoc/html.yaml``)."""
+"""HTML5: one standalone page that fetches nothing (``pandoc/html.yaml``).
+
+Its filters embed the stylesheet, the figures and the script showing each citation's
+references on hover or focus (``standalone-html.lua``, ``citation-popovers.lua``), and
+write the Highwire Press (Google Scholar) and OpenGraph tags into its head from the front
+matter and the reference list (``html-meta.lua``); pandoc adds the table of contents.
+"""
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 JATS DTD (the copy in ``jats-1.3/`` beside this module, or the ``jats-schema`` setting).
 
 pandoc writes JATS 1.2 with ``<element-citation>``s; the tidy step removes the empty
-elements it leaves, tags group authors as ``<collab>`` and declares JATS 1.3. It is a
-step of its own in the manifest: ``python -m audit.build.formats.jats FILE``.
+elements it leaves, tags group authors as ``<collab>``, declares JATS 1.3 and makes the
+file what PubMed Central's Style Checker accepts (ISSNs with ``pub-type``, every ``xref``
+with a ``ref-type``, references with JATS4R's ``publication-type`` values). It is a step
+of its own in the manifest: ``python -m audit.build.formats.jats FILE``.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ JATS_DOCTYPE = ('<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Pub
 
 def tidy_jats(path: Path) -> tuple[Any, int]:
     """Remove the empty elements pandoc writes (``<lpage></lpage>``, ``<issn></issn>``…),
-    tag group authors as ``<collab>``, and declare JATS 1.3 where pandoc declared 1.2
-    (DOCTYPE and ``dtd-version``).
+    tag group authors as ``<collab>``, declare JATS 1.3 where pandoc declared 1.2
+    (DOCTYPE and ``dtd-version``), and give PubMed Central what its Style Checker asks
+    for (:func:`pmc_style`).
 
     pandoc writes a reference's CSL ``literal`` name (CSL's form for institutions,
     committees and consortia: "American Cancer Society") as ``<string-name>``, which
@@ -108,6 +111,7 @@ def tidy_jats(path: Path) -> tuple[Any, int]:
             el.tag = "collab"
     for el in tree.getroot().iterfind(".//contrib/string-name"):
         _collab_from_marker(el)
+    pmc_style(tree.getroot())
     doctype = tree.docinfo.doctype
     if tree.docinfo.public_id == PANDOC_JATS_PUBLIC_ID:
         doctype = JATS_DOCTYPE
@@ -146,6 +150,109 @@ def _collab_from_marker(name: Any) -> None:
         name.text = (name.text or "").rstrip() or None
     elif last.tail:
         last.tail = last.tail.rstrip() or None
+
+
+# --- what PubMed Central's Style Checker (5.31) asks of the markup pandoc writes ------------
+
+# pandoc's template tags a journal's ISSNs with JATS 1.3's ``publication-format``; PMC
+# requires the older ``pub-type`` (``ppub`` or ``epub``) on every ``<issn>`` of the
+# ``journal-meta``. Both are kept: JATS 1.3 allows them side by side on ``<issn>``.
+ISSN_PUB_TYPES = {"print": "ppub", "electronic": "epub"}
+
+# An ``xref``'s ``ref-type`` is the kind of thing its ``rid`` names (PMC's xref check: "must
+# have @ref-type", and a ``ref-type`` must agree with its target). pandoc writes one only for
+# citations (``bibr``); a link to a figure, table or section (``[Fig. 1](#fig-x)``) has none.
+REF_TYPES = {
+    "ref": "bibr", "element-citation": "bibr", "mixed-citation": "bibr",
+    "fig": "fig", "fig-group": "fig",
+    "table-wrap": "table", "table-wrap-group": "table",
+    "sec": "sec", "ack": "sec", "notes": "sec", "ref-list": "sec",
+    "app": "app", "app-group": "app",
+    "boxed-text": "boxed-text",
+    "disp-formula": "disp-formula", "disp-formula-group": "disp-formula",
+    "fn": "fn",
+    "list": "list", "list-item": "list", "def-list": "list", "def-item": "list",
+    "aff": "aff", "contrib": "contrib", "corresp": "corresp",
+    "statement": "statement",
+    "supplementary-material": "supplementary-material",
+    "chem-struct-wrap": "chem",
+    "kwd": "kwd", "kwd-group": "kwd",
+}
+
+# A reference's ``publication-type``: pandoc writes the CSL type (``article-journal``);
+# JATS and JATS4R name the kind of work (``journal``), the names PubMed Central and
+# Crossref read. Each CSL type maps to the JATS value read back by the audit's JATS reader
+# (audit/inputs/jats.py) as that CSL type again, where there is one; anything else is
+# ``other``. A JATS value (the file tidied before) is kept as it is.
+PUBLICATION_TYPES = {
+    "article": "preprint",  # CSL's type for preprints and working papers
+    "article-journal": "journal",
+    "periodical": "journal",
+    "review": "journal",  # a review of a work, in a journal
+    "review-book": "journal",
+    "article-magazine": "magazine",
+    "article-newspaper": "newspaper",
+    "book": "book",
+    "classic": "book",
+    "collection": "book",
+    "chapter": "chapter",
+    "entry": "chapter",
+    "entry-dictionary": "chapter",
+    "entry-encyclopedia": "chapter",
+    "paper-conference": "confproc",
+    "report": "report",
+    "thesis": "thesis",
+    "dataset": "data",
+    "software": "software",
+    "patent": "patent",
+    "standard": "standard",
+    "webpage": "web",
+    "post": "web",
+    "post-weblog": "web",
+}
+JATS_PUBLICATION_TYPES = frozenset({*PUBLICATION_TYPES.values(), "other"})
+
+
+def pmc_style(root: Any) -> None:
+    """Make what pandoc wrote what PubMed Central's Style Checker accepts: ``pub-type`` on
+    the journal's ISSNs, a ``ref-type`` on every ``xref`` (from the element its ``rid``
+    names), and JATS4R's ``publication-type`` values on the references.
+
+    Metadata the checker needs that only the author knows (an ``elocation-id`` for an
+    article without pages) comes from the front matter, not from here.
+    """
+    for issn in root.iterfind("front/journal-meta/issn"):
+        kind = ISSN_PUB_TYPES.get(issn.get("publication-format", ""))
+        if kind and not issn.get("pub-type"):
+            issn.set("pub-type", kind)
+    xrefs = [x for x in root.iter("xref") if not x.get("ref-type") and x.get("rid")]
+    if xrefs:
+        ids = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
+        for xref in xrefs:
+            target = ids.get(xref.get("rid").split()[0])
+            if target is not None:
+                xref.set("ref-type", _ref_type(target))
+    for citation in root.xpath("back/ref-list//ref/*[self::element-citation or "
+                               "self::mixed-citation][@publication-type]"):
+        kind = citation.get("publication-type")
+        if kind in PUBLICATION_TYPES:
+            citation.set("publication-type", PUBLICATION_TYPES[kind])
+        elif kind not in JATS_PUBLICATION_TYPES:
+            citation.set("publication-type", "other")
+
+
+def _ref_type(target: Any) -> str:
+    """The ``ref-type`` of an ``xref`` to ``target``: its kind; a ``<target>`` (an anchor in
+    running text) takes its nearest container's, as PMC reads it; anything else ``other``."""
+    if target.tag == "fn" and any(a.tag == "table-wrap-foot" for a in target.iterancestors()):
+        return "table-fn"
+    if target.tag in REF_TYPES:
+        return REF_TYPES[target.tag]
+    if target.tag == "target":
+        for ancestor in target.iterancestors():
+            if ancestor.tag in REF_TYPES:
+                return REF_TYPES[ancestor.tag]
+    return "other"
 
 
 def _empty_leaf(el: Any) -> bool:
