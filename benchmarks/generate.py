@@ -1,6 +1,6 @@
 """Deterministic synthetic manuscripts for the benchmarks (issue: "Benchmarks at 40, 600 and 5,000 refs").
 
-Each size becomes a project folder that ``python -m audit.render --root <folder>`` can build:
+Each size becomes a project folder that ``python -m audit build --root <folder>`` can build:
 
     <folder>/pyproject.toml                  [tool.manuscript-audit], manuscript = "manuscript/review.md"
     <folder>/pandoc/                         a copy of the repository's pandoc defaults and filters
@@ -13,6 +13,7 @@ Each size becomes a project folder that ``python -m audit.render --root <folder>
 Everything comes from ``random.Random(seed)``: the same size and seed give the same bytes.
 
     python -m benchmarks.generate --size L --out /tmp/bench/L
+    python -m benchmarks.generate --size XL --build --out /tmp/bench/XL   (the build rounds' XL)
     python -m benchmarks.generate --refresh 1000 --out /tmp/bench/R   (1,000 DOIs, empty lock)
 """
 
@@ -29,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 DOI_PREFIX = "10.5555"  # Crossref's documented test prefix: never a real work
 FETCHED = "2026-11-23T00:00:00Z"
 
@@ -38,167 +38,51 @@ FETCHED = "2026-11-23T00:00:00Z"
 class Size:
     name: str
     references: int
-    words: int
+    words: int  # of prose (every reference is cited whatever the words)
+    build_words: int | None = None  # the build rounds' prose, when less than ``words``
+    note: str = ""  # said in RESULTS.md under the inputs
 
 
 SIZES = {
+    "T": Size("T", 12, 800, note="T is the tests' smoke run's size, not a benchmark."),
     "S": Size("S", 40, 6_000),
     "L": Size("L", 600, 60_000),
-    "XL": Size("XL", 5_000, 100_000),
+    "XL": Size("XL", 5_000, 100_000, build_words=10_000, note=(
+        "XL's build rounds use the same 5,000 references, all cited, with 10,000 words of prose "
+        "instead of 100,000 (`XL build`; its word count includes the paragraphs that cite what "
+        "the prose did not), so that 7 rounds of every build measurement fit in the 12 minutes "
+        "of a run. Measured on this machine on 2026-12-03: one XL round took 65 s at 100,000 "
+        "words (2 rounds; the whole build's floor 19.0-19.7 s, through nox 14.5-15.0 s; each "
+        "output's ratio to its floor: html 0.99-1.03, pdf 1.00-1.03, jats 1.07-1.11, docx "
+        "1.03-1.06) and 38-45 s at 10,000 words (4 runs of 7 rounds; floor 11.2-11.7 s, through "
+        "nox 9.0-10.9 s; median ratios html 1.02-1.04, pdf 1.03-1.07, jats 1.07-1.10, docx "
+        "1.02-1.06). Less prose still (3,000 words: 34 s a round) would raise the ratios "
+        "(html 1.07-1.13, jats 1.13-1.16): the product's own cost is about the same in seconds, "
+        "the floor smaller. The offline audit is measured on the full 100,000 words (`XL`): less "
+        "prose would halve its time (1.45 s against 0.75 s, cache warm).")),
 }
 
 # --------------------------------------------------------------------------- vocabulary
 
 FAMILIES = [
-    "Adams",
-    "Ahmed",
-    "Alvarez",
-    "Andersen",
-    "Aoki",
-    "Baker",
-    "Bauer",
-    "Becker",
-    "Berg",
-    "Bianchi",
-    "Brown",
-    "Campbell",
-    "Carter",
-    "Castro",
-    "Chen",
-    "Cho",
-    "Clarke",
-    "Costa",
-    "Cruz",
-    "Dahl",
-    "Das",
-    "Davies",
-    "Delgado",
-    "Diaz",
-    "Dubois",
-    "Edwards",
-    "Eriksson",
-    "Evans",
-    "Fischer",
-    "Fernandez",
-    "Fontaine",
-    "Garcia",
-    "Gomez",
-    "Gonzalez",
-    "Gupta",
-    "Hansen",
-    "Harris",
-    "Hayashi",
-    "Hernandez",
-    "Hoffmann",
-    "Huang",
-    "Hughes",
-    "Ibrahim",
-    "Ito",
-    "Jackson",
-    "Jansen",
-    "Jensen",
-    "Johansson",
-    "Johnson",
-    "Jones",
-    "Kang",
-    "Kato",
-    "Keller",
-    "Khan",
-    "Kim",
-    "Klein",
-    "Kobayashi",
-    "Kowalski",
-    "Kumar",
-    "Larsen",
-    "Laurent",
-    "Lee",
-    "Lehmann",
-    "Li",
-    "Lindqvist",
-    "Liu",
-    "Lopez",
-    "Martin",
-    "Martinez",
-    "Meyer",
-    "Miller",
-    "Moreau",
-    "Moreno",
-    "Muller",
-    "Murphy",
-    "Nakamura",
-    "Nguyen",
-    "Nielsen",
-    "Novak",
-    "Okafor",
-    "Olsen",
-    "Ortiz",
-    "Park",
-    "Patel",
-    "Peters",
-    "Petrov",
-    "Popescu",
-    "Ramirez",
-    "Rao",
-    "Reyes",
-    "Richter",
-    "Rossi",
-    "Russo",
-    "Sato",
-    "Schmidt",
-    "Schneider",
-    "Schulz",
-    "Silva",
-    "Singh",
-    "Smith",
-    "Sorensen",
-    "Suzuki",
-    "Takahashi",
-    "Tanaka",
-    "Taylor",
-    "Thomas",
-    "Thompson",
-    "Torres",
-    "Vargas",
-    "Volkov",
-    "Wagner",
-    "Walker",
-    "Wang",
-    "Watanabe",
-    "Weber",
-    "White",
-    "Wilson",
-    "Wong",
-    "Wu",
-    "Xu",
-    "Yamamoto",
-    "Yang",
-    "Zhang",
-    "Zhao",
+    "Adams", "Ahmed", "Alvarez", "Andersen", "Aoki", "Baker", "Bauer", "Becker", "Berg", "Bianchi",
+    "Brown", "Campbell", "Carter", "Castro", "Chen", "Cho", "Clarke", "Costa", "Cruz", "Dahl",
+    "Das", "Davies", "Delgado", "Diaz", "Dubois", "Edwards", "Eriksson", "Evans", "Fischer",
+    "Fernandez", "Fontaine", "Garcia", "Gomez", "Gonzalez", "Gupta", "Hansen", "Harris", "Hayashi",
+    "Hernandez", "Hoffmann", "Huang", "Hughes", "Ibrahim", "Ito", "Jackson", "Jansen", "Jensen",
+    "Johansson", "Johnson", "Jones", "Kang", "Kato", "Keller", "Khan", "Kim", "Klein", "Kobayashi",
+    "Kowalski", "Kumar", "Larsen", "Laurent", "Lee", "Lehmann", "Li", "Lindqvist", "Liu", "Lopez",
+    "Martin", "Martinez", "Meyer", "Miller", "Moreau", "Moreno", "Muller", "Murphy", "Nakamura",
+    "Nguyen", "Nielsen", "Novak", "Okafor", "Olsen", "Ortiz", "Park", "Patel", "Peters", "Petrov",
+    "Popescu", "Ramirez", "Rao", "Reyes", "Richter", "Rossi", "Russo", "Sato", "Schmidt",
+    "Schneider", "Schulz", "Silva", "Singh", "Smith", "Sorensen", "Suzuki", "Takahashi", "Tanaka",
+    "Taylor", "Thomas", "Thompson", "Torres", "Vargas", "Volkov", "Wagner", "Walker", "Wang",
+    "Watanabe", "Weber", "White", "Wilson", "Wong", "Wu", "Xu", "Yamamoto", "Yang", "Zhang", "Zhao",
     "Zimmermann",
 ]
 INITIALS = [
-    "A",
-    "B",
-    "C",
-    "D",
-    "E",
-    "F",
-    "G",
-    "H",
-    "I",
-    "J",
-    "K",
-    "L",
-    "M",
-    "N",
-    "O",
-    "P",
-    "R",
-    "S",
-    "T",
-    "V",
-    "W",
-    "Y",
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "R", "S", "T",
+    "V", "W", "Y",
 ]
 JOURNALS = [
     ("Skeletal Radiology", "Skeletal Radiol"),
@@ -228,16 +112,9 @@ posterior element involvement|sacral insufficiency|laser interstitial thermal th
 MR-guided focused ultrasound"""
 TOPICS_LIST = [t.strip() for t in TOPICS.split("|")]
 DESIGNS = [
-    "a retrospective cohort",
-    "a prospective single-arm study",
-    "a randomised controlled trial",
-    "a multicentre registry",
-    "a systematic review and meta-analysis",
-    "a cadaveric study",
-    "a phantom study",
-    "a case series",
-    "a consensus statement",
-    "a cost-effectiveness analysis",
+    "a retrospective cohort", "a prospective single-arm study", "a randomised controlled trial",
+    "a multicentre registry", "a systematic review and meta-analysis", "a cadaveric study",
+    "a phantom study", "a case series", "a consensus statement", "a cost-effectiveness analysis",
 ]
 TITLE_FORMS = [
     "{topic} for {topic2}: {design}",
@@ -249,149 +126,42 @@ TITLE_FORMS = [
     "{topic} and {topic2}: a narrative review",
 ]
 SUBJECTS = [
-    "Pain scores",
-    "Local control",
-    "Opioid use",
-    "Functional status",
-    "Neurological outcome",
-    "Cement leakage",
-    "Fracture progression",
-    "Overall survival",
-    "Time to retreatment",
-    "Procedure time",
-    "Thermal injury",
-    "Ambulatory status",
-    "Quality of life",
-    "Analgesic requirement",
-    "Tumour necrosis",
+    "Pain scores", "Local control", "Opioid use", "Functional status", "Neurological outcome",
+    "Cement leakage", "Fracture progression", "Overall survival", "Time to retreatment",
+    "Procedure time", "Thermal injury", "Ambulatory status", "Quality of life",
+    "Analgesic requirement", "Tumour necrosis",
 ]
 VERBS = [
-    "improved",
-    "declined",
-    "remained stable",
-    "varied widely",
-    "was reported inconsistently",
-    "differed between modalities",
-    "depended on lesion size",
-    "correlated with histology",
-    "was better with augmentation",
-    "was worse near the posterior wall",
+    "improved", "declined", "remained stable", "varied widely", "was reported inconsistently",
+    "differed between modalities", "depended on lesion size", "correlated with histology",
+    "was better with augmentation", "was worse near the posterior wall",
 ]
 QUALIFIERS = [
-    "in most series",
-    "after a median follow-up of 14 months",
-    "within the first week",
-    "in lytic lesions",
-    "when thermocouples were used",
-    "in radioresistant tumours",
-    "in the thoracic spine",
-    "at six months",
-    "despite small sample sizes",
-    "when the ablation zone covered the tumour margin",
-    "in elderly patients",
+    "in most series", "after a median follow-up of 14 months", "within the first week",
+    "in lytic lesions", "when thermocouples were used", "in radioresistant tumours",
+    "in the thoracic spine", "at six months", "despite small sample sizes",
+    "when the ablation zone covered the tumour margin", "in elderly patients",
     "across the included studies",
 ]
 CONNECT = [
-    "However,",
-    "In contrast,",
-    "Similarly,",
-    "Moreover,",
-    "Notably,",
-    "Accordingly,",
-    "In addition,",
-    "Nevertheless,",
-    "By comparison,",
-    "Taken together,",
+    "However,", "In contrast,", "Similarly,", "Moreover,", "Notably,", "Accordingly,",
+    "In addition,", "Nevertheless,", "By comparison,", "Taken together,",
 ]
 FILLER = [
-    "the",
-    "procedure",
-    "was",
-    "performed",
-    "under",
-    "conscious",
-    "sedation",
-    "with",
-    "computed",
-    "tomography",
-    "guidance",
-    "and",
-    "the",
-    "needles",
-    "were",
-    "positioned",
-    "through",
-    "a",
-    "transpedicular",
-    "or",
-    "parapedicular",
-    "route",
-    "before",
-    "the",
-    "tumour",
-    "was",
-    "treated",
-    "with",
-    "overlapping",
-    "ablation",
-    "zones",
-    "while",
-    "the",
-    "neural",
-    "structures",
-    "were",
-    "monitored",
-    "continuously",
-    "by",
-    "thermocouples",
-    "and",
-    "evoked",
-    "potentials",
-    "so",
-    "that",
-    "the",
-    "energy",
-    "could",
-    "be",
-    "reduced",
-    "whenever",
-    "the",
-    "temperature",
-    "approached",
-    "the",
-    "safety",
-    "threshold",
-    "and",
-    "the",
-    "patients",
-    "were",
-    "usually",
-    "discharged",
-    "on",
-    "the",
-    "same",
-    "day",
-    "with",
-    "instructions",
-    "about",
-    "analgesia",
+    "the", "procedure", "was", "performed", "under", "conscious", "sedation", "with", "computed",
+    "tomography", "guidance", "and", "the", "needles", "were", "positioned", "through", "a",
+    "transpedicular", "or", "parapedicular", "route", "before", "the", "tumour", "was", "treated",
+    "with", "overlapping", "ablation", "zones", "while", "the", "neural", "structures", "were",
+    "monitored", "continuously", "by", "thermocouples", "and", "evoked", "potentials", "so", "that",
+    "the", "energy", "could", "be", "reduced", "whenever", "the", "temperature", "approached",
+    "the", "safety", "threshold", "and", "the", "patients", "were", "usually", "discharged", "on",
+    "the", "same", "day", "with", "instructions", "about", "analgesia",
 ]
 SECTIONS = [
-    "Introduction",
-    "Patient selection",
-    "Ablation modalities",
-    "Vertebral augmentation",
-    "Thermal protection",
-    "Pain palliation",
-    "Local tumour control",
-    "Oligometastatic disease",
-    "Complications",
-    "Special locations",
-    "Imaging follow-up",
-    "Health economics",
-    "Future directions",
-    "Limitations of the evidence",
-    "Practical recommendations",
+    "Introduction", "Patient selection", "Ablation modalities", "Vertebral augmentation",
+    "Thermal protection", "Pain palliation", "Local tumour control", "Oligometastatic disease",
+    "Complications", "Special locations", "Imaging follow-up", "Health economics",
+    "Future directions", "Limitations of the evidence", "Practical recommendations",
 ]
 
 
@@ -632,7 +402,8 @@ def manuscript(rng: random.Random, keys: list[str], words: int, size_name: str) 
 # --------------------------------------------------------------------------- projects
 
 
-def pyproject(jats_schema: Path | None) -> str:
+def pyproject() -> str:
+    """The project's configuration: the JATS schema shipped with the package (no ../shared)."""
     lines = [
         "[project]",
         'name = "benchmark-manuscript"',
@@ -643,8 +414,6 @@ def pyproject(jats_schema: Path | None) -> str:
         'style = "skeletal-radiology"',
         'output = "output"',
     ]
-    if jats_schema is not None:
-        lines.append(f"jats-schema = {json.dumps(str(jats_schema))}")
     return "\n".join(lines) + "\n"
 
 
@@ -666,15 +435,14 @@ def write_project(
     shutil.copytree(ROOT / "pandoc", out / "pandoc")
     if (ROOT / "csl").is_dir():
         shutil.copytree(ROOT / "csl", out / "csl")
-    schema = SHARED / "jats-schema" / "jats-1.3"
-    (out / "pyproject.toml").write_text(pyproject(schema if schema.is_dir() else None), "utf-8")
+    (out / "pyproject.toml").write_text(pyproject(), "utf-8")
     items = make_references(rng, n_refs, tag=name.lower(), all_dois=all_dois)
     text = manuscript(rng, [i["id"] for i in items], words, name)
     (out / "manuscript" / "review.md").write_text(text, "utf-8")
     (out / "manuscript" / "references.json").write_text(
         json.dumps(items, indent=1, ensure_ascii=False) + "\n", "utf-8"
     )
-    lock = {"lock-version": 1, "records": {}} if empty_lock else lock_records(items)
+    lock: dict[str, Any] = {"lock-version": 1, "records": {}} if empty_lock else lock_records(items)
     (out / "manuscript" / "references.lock.json").write_text(
         json.dumps(lock, indent=2, ensure_ascii=False) + "\n", "utf-8"
     )
@@ -690,35 +458,31 @@ def write_project(
     }
 
 
-def generate(size: str, out: Path, seed: int = 20261123) -> dict[str, Any]:
+def generate(size: str, out: Path, seed: int = 20261123, *, build: bool = False) -> dict[str, Any]:
+    """The project of ``size``; ``build``: with the build rounds' prose (the same references)."""
     spec = SIZES[size]
-    return write_project(out, name=spec.name, n_refs=spec.references, words=spec.words, seed=seed)
+    words = spec.build_words if build and spec.build_words else spec.words
+    return write_project(out, name=spec.name, n_refs=spec.references, words=words, seed=seed)
 
 
 def generate_refresh(n_dois: int, out: Path, seed: int = 20261123) -> dict[str, Any]:
     """A manuscript citing ``n_dois`` works, every one with a DOI, and an empty lock."""
-    return write_project(
-        out,
-        name=f"R{n_dois}",
-        n_refs=n_dois,
-        words=max(3000, n_dois * 6),
-        seed=seed,
-        empty_lock=True,
-        all_dois=True,
-    )
+    return write_project(out, name=f"R{n_dois}", n_refs=n_dois, words=max(3000, n_dois * 6), seed=seed,
+                         empty_lock=True, all_dois=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__.split("\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), help="S, L or XL")
+    parser.add_argument("--size", choices=sorted(SIZES), help="S, L or XL (T: the tests' tiny one)")
     parser.add_argument("--refresh", type=int, metavar="N", help="a project with N DOIs and an empty lock")
+    parser.add_argument("--build", action="store_true", help="with the build rounds' prose (XL)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args(argv)
     if args.refresh:
         summary = generate_refresh(args.refresh, args.out, args.seed)
     elif args.size:
-        summary = generate(args.size, args.out, args.seed)
+        summary = generate(args.size, args.out, args.seed, build=args.build)
     else:
         parser.error("give --size or --refresh")
     print(json.dumps(summary, indent=2))

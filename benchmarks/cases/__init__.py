@@ -1,0 +1,1 @@
+"""What is measured: the build (:mod:`.build`) and the audit (:mod:`.audit`)."""

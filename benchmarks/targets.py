@@ -1,0 +1,133 @@
+"""The targets (issue 12, and the audit's from issue 5), and each one's verdict on a run.
+
+Never tuned to the measurements: a target that is not met is reported with its numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchmarks.cases.audit import RATE_INTERVAL, RATE_LIMIT
+from benchmarks.harness import TARGETS, Series, median
+from benchmarks.results import Results
+
+MIN_ROUNDS = 7  # the build's medians over at least this many rounds
+MIN_RUNS = 5  # the audit's and the refresh's (issue 5) over at least this many runs
+WHOLE_RATIO = 1.0  # the whole build through nox ≤ this × its manifest's steps one after another
+SMALL = ("T", "S")  # sizes where an output's bound is absolute ...
+OUTPUT_EXTRA = 0.25  # ... ≤ floor + this many seconds
+OUTPUT_RATIO = 1.05  # elsewhere (L, XL) ≤ this × floor
+NOOP_SECONDS = 1.0  # nox -s build, nothing changed
+AUDIT_SIZE, AUDIT_SECONDS, AUDIT_MB = "XL", 3.0, 300.0  # offline audit, cache warm
+REFRESH_SHARE = 0.90  # of the rate the registrar advertises, end to end
+
+STATED = [
+    f"The whole build, all four outputs through `nox -s build -- --force`, at most {WHOLE_RATIO:.1f}× "
+    "the same manifest's steps replayed one after another (the AST, then each output's steps), "
+    "at S, L and XL.",
+    "Each output through the command, `python -m audit build --force TARGET`, at most its floor "
+    f"+ {OUTPUT_EXTRA:g} s at S and at most {OUTPUT_RATIO:g}× its floor at L and XL; the floor is "
+    "that output's manifest steps replayed (the AST step and the output's own pandoc/typst "
+    "steps; the product's own Python steps are product work, not floor).",
+    f"A no-op `nox -s build` (nothing changed, every output up to date) at most {NOOP_SECONDS:.1f} s.",
+    f"The offline audit at {AUDIT_SIZE} (5,000 references), bibliography cache warm, at most "
+    f"{AUDIT_SECONDS:g} s and {AUDIT_MB:g} MB (also reported without the cache, and at every size).",
+    "`--refresh` of 1,000 DOIs against the fake registrar (100 ms latency, 50 requests/s "
+    f"advertised) at {REFRESH_SHARE:.0%} of the advertised rate or more end to end (ideal 20 s; "
+    "one-at-a-time fetching reported beside it).",
+    f"The build's medians over at least {MIN_ROUNDS} rounds, in each of which the product and its "
+    f"floor run in turn, alternating which goes first; the audit's and the refresh's over at least "
+    f"{MIN_RUNS} runs.",
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    n: int  # rounds or runs behind the median
+    ok: bool
+    needs: int = MIN_ROUNDS  # rounds or runs a full run has behind it
+
+
+def shown(value: float, bound: float, digits: int, sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals, one more where it would print as the bound itself
+    (so that a value just over the bound does not read as equal to it)."""
+    fmt = f"{{:{'+' if sign else ''}.{digits}f}}"
+    text = fmt.format(value)
+    if text == fmt.format(bound) and value != bound:
+        text = f"{{:{'+' if sign else ''}.{digits + 1}f}}".format(value)
+    return text
+
+
+def _cut(s: Series) -> str:
+    return f"> {s.timed_out:.0f} s (stopped)" if s.timed_out is not None else ""
+
+
+def build_verdicts(results: Results) -> list[Verdict]:
+    out: list[Verdict] = []
+    for size, b in results.builds.items():
+        how = f"`{b.whole_how} -- --force`"
+        ratio = median(b.whole_ratios)
+        out.append(Verdict(
+            f"{size}: whole build, {how} ≤ {WHOLE_RATIO:.1f} × its steps one after another",
+            _cut(b.whole) or f"{shown(ratio, WHOLE_RATIO, 2)}× ({b.whole.median:.2f} s / "
+            f"{b.whole_floor.median:.2f} s)",
+            b.rounds, b.whole.ok and ratio <= WHOLE_RATIO))
+        for target in TARGETS:
+            o = b.outputs[target]
+            values = f"{o.product.median:.2f} s / {o.floor.median:.2f} s"
+            if size in SMALL:
+                extra = b.difference(target)
+                out.append(Verdict(
+                    f"{size} {target}: `python -m audit build --force {target}` ≤ floor + "
+                    f"{OUTPUT_EXTRA:g} s",
+                    _cut(o.product) or f"{shown(extra, OUTPUT_EXTRA, 2, sign=True)} s ({values})",
+                    o.product.n, o.product.ok and extra <= OUTPUT_EXTRA))
+            else:
+                r = b.ratio(target)
+                out.append(Verdict(
+                    f"{size} {target}: `python -m audit build --force {target}` ≤ {OUTPUT_RATIO:g} × "
+                    "floor", _cut(o.product) or f"{shown(r, OUTPUT_RATIO, 3)}× ({values})",
+                    o.product.n, o.product.ok and r <= OUTPUT_RATIO))
+    return out
+
+
+MISSING = "not measured: it failed (see the failures at the end)"
+
+
+def evaluate(results: Results) -> list[Verdict]:
+    """One verdict per target and size, in the order of :data:`STATED`; a target the plan
+    asked for whose measurement failed is a failing verdict, not a missing row."""
+    plan = results.plan
+    out = build_verdicts(results)
+    out += [Verdict(f"{size}: whole build and each output", MISSING, 0, False)
+            for size in plan.sizes if "build" in plan.only and size not in results.builds]
+    for size in plan.sizes:
+        if "noop" in plan.only and size not in results.noop:
+            out.append(Verdict(f"{size}: no-op `{results.noop_how}` ≤ {NOOP_SECONDS:.1f} s", MISSING, 0,
+                               False))
+    for size, s in results.noop.items():
+        out.append(Verdict(f"{size}: no-op `{results.noop_how}` ≤ {NOOP_SECONDS:.1f} s",
+                           _cut(s) or f"{s.median:.2f} s", s.n, s.ok and s.median <= NOOP_SECONDS))
+    if AUDIT_SIZE not in results.audit and AUDIT_SIZE in plan.sizes and "audit" in plan.only:
+        out.append(Verdict(f"{AUDIT_SIZE}: offline audit, cache warm, ≤ {AUDIT_SECONDS:g} s and "
+                           f"≤ {AUDIT_MB:g} MB", MISSING, 0, False, MIN_RUNS))
+    if results.refresh is None and "refresh" in plan.only:
+        out.append(Verdict(f"refresh of {plan.refresh_dois} DOIs ≥ {REFRESH_SHARE:.0%} of the "
+                           f"advertised {RATE_LIMIT}/s, end to end", MISSING, 0, False, MIN_RUNS))
+    if AUDIT_SIZE in results.audit:
+        s = results.audit[AUDIT_SIZE]
+        out.append(Verdict(
+            f"{AUDIT_SIZE}: offline audit, cache warm, ≤ {AUDIT_SECONDS:g} s and ≤ {AUDIT_MB:g} MB",
+            _cut(s) or f"{s.median:.2f} s, {s.peak_mb:.0f} MB", s.n,
+            s.ok and s.median <= AUDIT_SECONDS and s.peak_mb <= AUDIT_MB, MIN_RUNS))
+    if results.refresh:
+        r = results.refresh
+        rate = r.n / r.end_to_end.median if r.end_to_end.ok else float("nan")
+        share = rate / (RATE_LIMIT / RATE_INTERVAL)
+        out.append(Verdict(
+            f"refresh of {r.n} DOIs ≥ {REFRESH_SHARE:.0%} of the advertised {RATE_LIMIT}/s, end to end",
+            f"{rate:.1f}/s ({share:.0%}; {r.end_to_end.median:.2f} s)", r.end_to_end.n,
+            r.end_to_end.ok and share >= REFRESH_SHARE, MIN_RUNS))
+    return out
