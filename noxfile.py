@@ -123,7 +123,7 @@ def fake_registrar(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks at 40, 600 and 5,000 references into benchmarks/RESULTS.md (-- --quick to iterate)."""
-    install(session)
+    install(session, "bench")
     # the interpreter running nox (it has nox): the benchmark times `nox -s build` through it
     session.run("python", "-m", "benchmarks.run", *session.posargs,
                 env={"BENCHMARK_NOX_PYTHON": sys.executable})

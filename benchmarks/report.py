@@ -8,6 +8,7 @@ import shlex
 
 from benchmarks import generate, targets
 from benchmarks.cases.audit import LATENCY, RATE_INTERVAL, RATE_LIMIT
+from benchmarks.cases.preview import QUIET_WINDOW
 from benchmarks.harness import TARGETS, Series, median
 from benchmarks.results import Results
 
@@ -17,7 +18,7 @@ def row(*cells: object) -> str:
 
 
 TEXT = {"size", "output", "what", "step", "in floor", "target", "pass", "project",
-        "bibliography cache", "measured (median)", "ratios min – max"}
+        "bibliography cache", "measured (median)", "ratios min – max", "page loads"}
 
 
 def head(*names: str) -> list[str]:
@@ -80,6 +81,19 @@ def header(r: Results, verdicts: list[targets.Verdict]) -> list[str]:
         f"- {p.rounds} timed rounds per size, after an untimed warm-up round where a round takes "
         f"under {p.warm_limit:g} s (S). A run still going after {p.timeout:g} s is stopped and "
         "reported as `> N` (a failure of its target).",
+        "- **Live preview**: `python -m audit preview` serves a copy of the size's project and "
+        "Debian's chromium (driven by Playwright, headless) shows the page. An edit writes a "
+        "paragraph with a word no other edit used into the manuscript; it is timed from just "
+        "before the write (Python's clock) to the first frame the page paints after the `load` "
+        "event of the first reloaded document whose DOM holds that word (the page's `Date.now()`; "
+        "both read the system's wall clock). That is what a user sees: the page reloaded, "
+        "complete, with the edit in it, so it includes noticing the save, the rebuild, the "
+        "server-sent `reload`, and fetching, parsing and painting the new page. The floor is "
+        "pandoc's own HTML time: the manifest's AST and html steps replayed in the same round "
+        "while the preview is idle (edit and floor alternate which goes first). Each step "
+        f"starts once the previous reload has settled (the page loaded, the preview and its "
+        f"children idle: the draft's audit follows the build). {p.edits} timed edits per size "
+        "after an untimed one.",
         "",
         "## Targets",
         "",
@@ -93,7 +107,8 @@ def header(r: Results, verdicts: list[targets.Verdict]) -> list[str]:
     if few:
         lines += ["", f"**Not a full run**: {few} of these verdicts stand on fewer rounds or runs "
                   f"(`n`) than the targets ask ({targets.MIN_ROUNDS} rounds; {targets.MIN_RUNS} runs "
-                  "of the audit and the refresh). They are indicative only."]
+                  f"of the audit and the refresh; {targets.MIN_EDITS} edits of the preview). They "
+                  "are indicative only."]
     return lines
 
 
@@ -115,7 +130,7 @@ def the_run(r: Results) -> list[str]:
         f"- load average (1/5/15 min) between stages: {'; '.join(r.load)} "
         "(a shared machine: other work adds noise)",
         f"- rounds: {p.rounds} per size, and {p.rounds} no-op builds; offline audit: {p.runs} runs "
-        f"each; refresh: {p.refresh_runs} runs",
+        f"each; refresh: {p.refresh_runs} runs; live preview: {p.edits} edits per size",
         f"- duration: {r.elapsed / 60:.1f} min in all: "
         + ", ".join(f"{name} {sec:.0f} s" for name, sec in r.stages),
     ]
@@ -301,10 +316,48 @@ def refresh(r: Results) -> list[str]:
     return lines
 
 
+def preview(r: Results) -> list[str]:
+    if not r.preview:
+        return []
+    lines = [
+        "",
+        "## Live preview",
+        "",
+        "Save → page: from just before the write to the first frame painted after the reloaded "
+        "page's `load`, its DOM holding the edit (median of the edits; smallest and largest "
+        "beside it). It splits into save → request (the preview noticing the save, rebuilding the "
+        "HTML and sending `reload`; the page asking for the new document) and request → painted "
+        "(serving, parsing, loading and painting it). Busy after: how long the preview and its "
+        f"children stayed busy once the page showed the edit (the draft's audit; counted in steps "
+        f"of {QUIET_WINDOW:g} s, the last of them idle). Floor: the manifest's AST and html steps "
+        "replayed in the same round (pandoc's own HTML time); ratio: save → page ÷ floor per "
+        "round, median over the rounds. Page loads: pages loaded in all / edits (one reload per "
+        "edit).",
+        "",
+        *head("size", "save → page", "min", "max", "n", "save → request", "request → painted",
+              "busy after", "floor", "min", "max", "ratio", "ratios min – max", "page loads",
+              "target", "pass"),
+    ]
+    for size, p in r.preview.items():
+        ratio = median(p.ratios)
+        bound = (f"≤ {targets.PREVIEW_SECONDS:g} s" if size in targets.SMALL
+                 else f"≤ {targets.PREVIEW_RATIO:g}×")
+        lines.append(row(size, *stats(p.reload)[:3], p.reload.n, s2(p.noticed.median),
+                         s2(p.page.median), s2(p.busy.median), *stats(p.floor)[:3],
+                         targets.shown(ratio, targets.PREVIEW_RATIO, 2), span(p.ratios),
+                         f"{sum(p.loads)} / {len(p.loads)}", bound,
+                         verdict(targets.preview_ok(size, p.reload, ratio))))
+    first = next(iter(r.preview.values()))
+    warm = "; ".join(f"{size} {s2(x)} s" for size, p in r.preview.items() for x in p.warmup)
+    lines += ["", f"Chromium {first.chromium} (headless), driven through Playwright by `{first.driver}`; "
+              f"the untimed first edit: {warm or '–'}."]
+    return lines
+
+
 def render(r: Results) -> str:
     verdicts = targets.evaluate(r)
     lines = [*header(r, verdicts), *the_run(r), *inputs(r), *outputs(r), *whole(r), *steps(r),
-             *noop(r), *audit(r), *refresh(r)]
+             *noop(r), *audit(r), *refresh(r), *preview(r)]
     if r.errors:
         lines += ["", "## Measurements that failed", "", *(f"- {e}" for e in r.errors)]
     return "\n".join(lines) + "\n"

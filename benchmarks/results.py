@@ -8,6 +8,7 @@ from typing import Any
 
 from benchmarks.cases.audit import RefreshResult
 from benchmarks.cases.build import BuildResult
+from benchmarks.cases.preview import PreviewResult
 from benchmarks.harness import Series
 
 
@@ -23,7 +24,8 @@ class Plan:
     refresh_runs: int
     serial_dois: int
     timeout: float  # a build or audit run longer than this is stopped, and reported as such
-    only: frozenset[str]  # build, noop, audit, refresh
+    only: frozenset[str]  # build, noop, audit, refresh, preview
+    edits: int = 5  # timed edits of the live preview per size
 
 
 @dataclass
@@ -44,4 +46,5 @@ class Results:
     audit: dict[str, Series] = field(default_factory=dict)  # bibliography cache warm
     audit_cold: dict[str, Series] = field(default_factory=dict)  # no cache (largest size)
     refresh: RefreshResult | None = None
+    preview: dict[str, PreviewResult] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)

@@ -1,10 +1,12 @@
 """Benchmarks at 40, 600 and 5,000 references: the build against its replayed floor, the no-op
-build, the offline audit and the refresh, judged against the targets; writes RESULTS.md.
+build, the offline audit, the refresh and the live preview, judged against the targets; writes
+RESULTS.md.
 
     python -m benchmarks.run [--quick] [--sizes S,L,XL] [--rounds 7] [--results FILE] ...
 
-    nox -s bench                 the full run (about 11 minutes on 2 cores)
+    nox -s bench                 the full run (about 12 minutes on 2 cores)
     nox -s bench -- --quick      S and L, 3 rounds, a 200-DOI refresh: for iterating
+    python -m benchmarks.run --quick --sizes S,L --only preview     one case alone
 
 Modules: :mod:`benchmarks.generate` (the inputs), :mod:`benchmarks.harness` (running, timing,
 replaying the manifest), :mod:`benchmarks.cases` (what is measured), :mod:`benchmarks.targets`
@@ -26,19 +28,22 @@ from typing import TypeVar
 from benchmarks import generate, report
 from benchmarks.cases.audit import bench_audit, bench_refresh
 from benchmarks.cases.build import bench_build, bench_noop
+from benchmarks.cases.preview import SIZES as PREVIEW_SIZES
+from benchmarks.cases.preview import STAGE as PREVIEW_STAGE
+from benchmarks.cases.preview import bench_preview
 from benchmarks.harness import Tools, find_nox, loadavg, log, machine
 from benchmarks.results import Plan, Results
 
 HERE = Path(__file__).resolve().parent
-CASES = ("build", "noop", "audit", "refresh")
+CASES = ("build", "noop", "audit", "refresh", "preview")
 T = TypeVar("T")
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="for iterating: S and L, 3 rounds, 3 audit runs, a 200-DOI refresh twice; "
-                        "writes no RESULTS.md unless --results")
+                   help="for iterating: S and L, 3 rounds, 3 audit runs, a 200-DOI refresh twice, "
+                        "3 preview edits; writes no RESULTS.md unless --results")
     p.add_argument("--sizes", help="comma-separated, of " + ", ".join(generate.SIZES)
                    + " (default S,L,XL; --quick S,L)")
     p.add_argument("--rounds", type=int, help="timed build rounds per size (default 7; --quick 3)")
@@ -48,6 +53,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     p.add_argument("--refresh-dois", type=int, help="DOIs to refresh (default 1000; --quick 200)")
     p.add_argument("--refresh-runs", type=int, help="refresh runs (default 5; --quick 2)")
     p.add_argument("--serial-dois", type=int, default=10, help="DOIs fetched one at a time")
+    p.add_argument("--edits", type=int,
+                   help="timed edits of the live preview at S and L (default 5; --quick 3)")
     p.add_argument("--only", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
     p.add_argument("--timeout", type=float, default=120.0,
                    help="stop a build or audit run after this many seconds")
@@ -71,7 +78,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
                 warm_limit=a.warm_limit, runs=a.runs or (3 if a.quick else 5),
                 refresh_dois=a.refresh_dois or (200 if a.quick else 1000),
                 refresh_runs=a.refresh_runs or (2 if a.quick else 5), serial_dois=a.serial_dois,
-                timeout=a.timeout, only=only)
+                timeout=a.timeout, only=only, edits=a.edits or (3 if a.quick else 5))
     if a.results is None and not a.quick:
         a.results = HERE / "RESULTS.md"
     return a, plan
@@ -137,6 +144,12 @@ def measure(args: argparse.Namespace, plan: Plan) -> Results:
                 f"{size}: offline audit, no cache", partial(
                     bench_audit, tools, full, plan.runs, None, plan.timeout))):
             res.audit_cold[size] = s
+        if "preview" in plan.only and size in PREVIEW_SIZES and (pv := stage(
+                f"{size}: {PREVIEW_STAGE}", partial(
+                    bench_preview, tools, full, work / f"{size}-preview", plan.edits,
+                    timeout=plan.timeout,
+                    env={"AUDIT_CACHE_DIR": str(cache)}))):
+            res.preview[size] = pv
     if "refresh" in plan.only:
         res.refresh = stage(f"refresh of {plan.refresh_dois} DOIs", partial(
             bench_refresh, tools, work / f"R{plan.refresh_dois}", plan.refresh_runs, plan.serial_dois))

@@ -1,4 +1,5 @@
-"""The targets (issue 12, and the audit's from issue 5), and each one's verdict on a run.
+"""The targets (issue 12, the audit's from issue 5, the live preview's from issue 15), and each
+one's verdict on a run.
 
 Never tuned to the measurements: a target that is not met is reported with its numbers.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from benchmarks.cases.audit import RATE_INTERVAL, RATE_LIMIT
+from benchmarks.cases.preview import SIZES as PREVIEW_SIZES
+from benchmarks.cases.preview import STAGE as PREVIEW_STAGE
 from benchmarks.harness import TARGETS, Series, median
 from benchmarks.results import Results
 
@@ -20,6 +23,9 @@ OUTPUT_RATIO = 1.05  # elsewhere (L, XL) ≤ this × floor
 NOOP_SECONDS = 1.0  # nox -s build, nothing changed
 AUDIT_SIZE, AUDIT_SECONDS, AUDIT_MB = "XL", 3.0, 300.0  # offline audit, cache warm
 REFRESH_SHARE = 0.90  # of the rate the registrar advertises, end to end
+PREVIEW_SECONDS = 1.5  # the live preview, save → reloaded page, at S (SMALL) ...
+PREVIEW_RATIO = 1.2  # ... and at L ≤ this × pandoc's own HTML time (the AST + html steps)
+MIN_EDITS = 5  # the preview's medians over at least this many edits
 
 STATED = [
     f"The whole build, all four outputs through `nox -s build -- --force`, at most {WHOLE_RATIO:.1f}× "
@@ -35,6 +41,10 @@ STATED = [
     "`--refresh` of 1,000 DOIs against the fake registrar (100 ms latency, 50 requests/s "
     f"advertised) at {REFRESH_SHARE:.0%} of the advertised rate or more end to end (ideal 20 s; "
     "one-at-a-time fetching reported beside it).",
+    "The live preview (`manuscript-audit preview`), from saving an edit to the manuscript to the "
+    f"reloaded page in chromium showing it, at most {PREVIEW_SECONDS:g} s at S and at most "
+    f"{PREVIEW_RATIO:g}× pandoc's own HTML time at L (the manifest's AST step and html step "
+    f"replayed), medians over at least {MIN_EDITS} edits, each round's edit and floor taken in turn.",
     f"The build's medians over at least {MIN_ROUNDS} rounds, in each of which the product and its "
     f"floor run in turn, alternating which goes first; the audit's and the refresh's over at least "
     f"{MIN_RUNS} runs.",
@@ -93,6 +103,39 @@ def build_verdicts(results: Results) -> list[Verdict]:
     return out
 
 
+def preview_target(size: str) -> str:
+    if size in SMALL:
+        return f"{size}: live preview, save → reloaded page ≤ {PREVIEW_SECONDS:g} s"
+    return f"{size}: live preview, save → reloaded page ≤ {PREVIEW_RATIO:g} × pandoc's HTML time"
+
+
+def preview_ok(size: str, reload: Series, ratio: float) -> bool:
+    if size in SMALL:
+        return reload.ok and reload.median <= PREVIEW_SECONDS
+    return reload.ok and ratio <= PREVIEW_RATIO
+
+
+def preview_verdicts(results: Results) -> list[Verdict]:
+    """Each size the preview was asked at: measured, or why not (its stage's failure)."""
+    out: list[Verdict] = []
+    sizes = [s for s in results.plan.sizes if s in PREVIEW_SIZES] if "preview" in results.plan.only else []
+    for size in sizes:
+        p = results.preview.get(size)
+        if p is None:
+            stage = f"{size}: {PREVIEW_STAGE}: "
+            why = next((e[len(stage):].split("\n")[0] for e in results.errors if e.startswith(stage)), "")
+            out.append(Verdict(preview_target(size), f"not measured: {why[:300]}" if why else MISSING, 0,
+                               False, MIN_EDITS))
+            continue
+        ratio = median(p.ratios)
+        values = f"{p.reload.median:.2f} s / {p.floor.median:.2f} s"
+        measured = (f"{shown(p.reload.median, PREVIEW_SECONDS, 2)} s (floor {p.floor.median:.2f} s)"
+                    if size in SMALL else f"{shown(ratio, PREVIEW_RATIO, 2)}× ({values})")
+        out.append(Verdict(preview_target(size), measured, p.reload.n,
+                           preview_ok(size, p.reload, ratio), MIN_EDITS))
+    return out
+
+
 MISSING = "not measured: it failed (see the failures at the end)"
 
 
@@ -130,4 +173,4 @@ def evaluate(results: Results) -> list[Verdict]:
             f"refresh of {r.n} DOIs ≥ {REFRESH_SHARE:.0%} of the advertised {RATE_LIMIT}/s, end to end",
             f"{rate:.1f}/s ({share:.0%}; {r.end_to_end.median:.2f} s)", r.end_to_end.n,
             r.end_to_end.ok and share >= REFRESH_SHARE, MIN_RUNS))
-    return out
+    return out + preview_verdicts(results)

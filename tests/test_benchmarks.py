@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks import report, run, targets
+from benchmarks.cases import preview
 from benchmarks.cases.build import BuildResult
+from benchmarks.cases.preview import PreviewResult
 from benchmarks.harness import TARGETS, Sample, Series
 from benchmarks.results import Results
 from tests.conftest import ROOT
@@ -40,9 +42,11 @@ def close(a: float, b: float) -> bool:
 
 
 def test_one_round_of_every_case(tmp_path: Path) -> None:
+    """Every case but the live preview's (it needs chromium: the next test)."""
     stand_in = tmp_path / "nox.py"
     stand_in.write_text(STAND_IN_NOX)
     args, plan = run.parse_args([
+        "--only", "build,noop,audit,refresh",
         "--sizes", "T", "--rounds", "1", "--warm-limit", "0", "--runs", "1",
         "--refresh-dois", "30", "--refresh-runs", "1", "--serial-dois", "3",
         "--nox", f"{sys.executable} {stand_in}", "--python", sys.executable,
@@ -80,6 +84,44 @@ def test_one_round_of_every_case(tmp_path: Path) -> None:
     assert "**Not a full run**" in text and "records locked [30]" in text
 
 
+def test_one_edit_of_the_live_preview(tmp_path: Path) -> None:
+    """The preview served, chromium showing the page, one untimed and one timed edit, the floor
+    replayed; skipped without chromium or playwright (the run then reports it not measured)."""
+    if preview.find_chromium() is None:
+        pytest.skip("the preview's benchmark: no chromium (apt-get install chromium)")
+    try:
+        preview.find_driver()
+    except preview.BrowserUnavailable as exc:
+        pytest.skip(f"the preview's benchmark: {exc}")
+    stand_in = tmp_path / "nox.py"
+    stand_in.write_text(STAND_IN_NOX)
+    args, plan = run.parse_args([
+        "--only", "preview", "--sizes", "T", "--edits", "1", "--nox", f"{sys.executable} {stand_in}",
+        "--python", sys.executable, "--work", str(tmp_path / "work")])
+    res = run.measure(args, plan)
+    assert res.errors == []
+    p = res.preview["T"]
+    assert (p.reload.n, p.floor.n, p.noticed.n, p.page.n, len(p.warmup)) == (1, 1, 1, 1, 1)
+    assert p.loads[0] >= 1 and p.chromium and p.floor.peak_mb > 0
+    text = report.render(res)
+    assert re.search(r"^\| T: live preview, save → reloaded page ≤ 1\.5 s \| \d+\.\d+ s \(floor "
+                     r"\d+\.\d\d s\) \| 1 \|", text, re.M)
+    assert re.search(r"^\| T \| \d+\.\d\d \| .* \| ≤ 1\.5 s \| ", text, re.M)  # the preview's table
+
+
+def test_the_preview_is_a_failure_when_it_cannot_be_measured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No chromium: the stage is recorded as not measured, with the reason, and the run goes on."""
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-such-chromium"))
+    args, plan = run.parse_args(["--only", "preview", "--sizes", "S", "--python", sys.executable,
+                                 "--nox", f"{sys.executable} -c pass", "--work", str(tmp_path)])
+    res = run.measure(args, plan)
+    assert res.preview == {} and len(res.errors) == 1
+    (verdict,) = targets.evaluate(res)
+    assert not verdict.ok and verdict.measured.startswith("not measured: BrowserUnavailable: no ")
+    assert "**FAIL**" in report.render(res)
+
+
 def series(*times: float, mb: float = 100.0) -> Series:
     return Series([Sample(t, mb) for t in times])
 
@@ -96,12 +138,17 @@ def test_the_verdicts_follow_the_targets() -> None:
             b.outputs[target].floor = series(0.5, 0.5, 0.5) if size == "S" else series(10, 10, 10)
         res.builds[size] = b
     res.audit["XL"] = series(2.5, 2.9, 3.4, mb=310)
+    # the preview: S ≤ 1.5 s; L ≤ 1.2 × its floor (per-round ratios 1.1, 1.3, 1.25)
+    res.preview["S"] = PreviewResult("S", reload=series(1.2, 1.6, 1.4), floor=series(0.4, 0.4, 0.4))
+    res.preview["L"] = PreviewResult("L", reload=series(2.2, 2.6, 2.5), floor=series(2, 2, 2))
     verdicts = {v.target.split(":")[0].split(" ")[0] + " " + v.target.split(" ")[1]: v
                 for v in targets.evaluate(res)}
     assert verdicts["S html:"].ok and verdicts["S html:"].measured.startswith("+0.25 s")
     assert not verdicts["L html:"].ok and verdicts["L html:"].measured.startswith("1.060×")
     assert verdicts["S whole"].ok and verdicts["S whole"].measured.startswith("0.91×")
     assert not verdicts["XL offline"].ok  # 2.9 s, but 310 MB
+    assert verdicts["S live"].ok and verdicts["S live"].measured.startswith("1.40 s")
+    assert not verdicts["L live"].ok and verdicts["L live"].measured.startswith("1.25×")
     # asked for, not measured (its stage failed): a failing row, not a missing one
     assert not verdicts["XL whole"].ok and verdicts["XL whole"].measured.startswith("not measured")
     assert all(v.n < v.needs for v in verdicts.values())
@@ -130,4 +177,5 @@ def test_the_plans(argv: list[str]) -> None:
     else:
         assert plan.sizes == ("S", "L", "XL") and plan.rounds >= targets.MIN_ROUNDS
         assert plan.runs >= targets.MIN_RUNS and plan.refresh_runs >= targets.MIN_RUNS
+        assert plan.edits >= targets.MIN_EDITS and "preview" in plan.only
         assert (plan.refresh_dois, args.results) == (1000, ROOT / "benchmarks" / "RESULTS.md")
