@@ -6,8 +6,14 @@ serves it, and watches the manuscript's folder, the pandoc defaults and the styl
 (:mod:`watchfiles`). On a change it builds the HTML again and tells the open page to
 reload (server-sent events, ``/events``); then it audits the draft offline (undefined
 citations, uncited entries, malformed DOIs: whatever the lock allows) and the page shows
-the findings, each linked to its place in the page. A build that fails leaves the last
-good HTML served, with the error shown over it. Ctrl-C stops it.
+the findings, each linked to its place in the page. The build is a draft: an undefined
+citation does not stop it (pandoc marks the key in the text, where its finding links to).
+A build that fails leaves the last good HTML served, with the error shown over it.
+Ctrl-C stops it.
+
+The page tells ``/events`` which build it shows (``?version=N``): a page loaded just
+before a rebuild finished is reloaded at once, and each connection starts with a
+``state`` event, so a page never misses findings published while it was loading.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from audit.config import Config
 
@@ -35,6 +42,7 @@ PANEL = """
 #audit-preview li { margin: .25rem 0; }
 #audit-preview .error { color: #b3261e; } #audit-preview .warning { color: #8a5a00; }
 #audit-preview .where { color: #5b5b66; }
+.audit-preview-here { outline: 3px solid #f2b705; outline-offset: 2px; border-radius: 2px; }
 #audit-preview-error { position: fixed; top: 0; left: 0; right: 0; background: #b3261e; color: #fff;
   font: 13px/1.45 ui-monospace, monospace; padding: .75rem 1rem; white-space: pre-wrap; z-index: 1001; }
 </style>
@@ -57,14 +65,23 @@ PANEL = """
     findings.forEach(function (f, i) {
       var li = document.createElement('li');
       li.className = f.severity;
-      var link = document.createElement('a');
-      link.href = '#'; link.textContent = f.code + ': ' + f.message;
-      link.addEventListener('click', function (event) {
-        event.preventDefault();
-        var target = place(f);
-        if (target) { target.scrollIntoView({block: 'center'}); target.focus && target.focus(); }
-      });
-      li.appendChild(link);
+      var text = f.code + ': ' + f.message;
+      if (place(f)) {  // a link to where it is in the page: the citation, or the entry
+        var link = document.createElement('a');
+        link.href = '#'; link.textContent = text;
+        link.addEventListener('click', function (event) {
+          event.preventDefault();
+          var target = place(f);
+          if (!target) return;
+          document.querySelectorAll('.audit-preview-here').forEach(function (e) {
+            e.classList.remove('audit-preview-here'); });
+          target.classList.add('audit-preview-here');
+          target.scrollIntoView({block: 'center'});
+        });
+        li.appendChild(link);
+      } else {  // not in the page (an entry no one cites is not in the reference list)
+        li.appendChild(document.createTextNode(text));
+      }
       var where = document.createElement('span');
       where.className = 'where'; where.textContent = ' ' + (f.where || '');
       li.appendChild(where);
@@ -78,7 +95,7 @@ PANEL = """
     } else if (banner) { banner.remove(); }
   }
   function refresh() { fetch('/state').then(function (r) { return r.json(); }).then(show); }
-  var events = new EventSource('/events');
+  var events = new EventSource('/events?version=' + VERSION);
   events.addEventListener('reload', function () { location.reload(); });
   events.addEventListener('state', refresh);
   refresh();
@@ -124,7 +141,7 @@ class Preview:
         from audit.build import BuildError, build
 
         try:
-            build(self.config, ("html",), log=lambda _: None)
+            build(self.config, ("html",), log=lambda _: None, draft=True)
         except BuildError as exc:
             self.log(f"build failed: {exc}")
             self.state.publish(build_error=str(exc))
@@ -165,6 +182,9 @@ class Preview:
     # -- serving
 
     def page(self) -> bytes:
+        """The HTML with the panel, which names the build it shows (read before the file:
+        at worst a page is told to reload once more)."""
+        version = self.state.version
         path = self.config.output / "manuscript.html"
         try:
             text = path.read_text("utf-8")
@@ -172,27 +192,42 @@ class Preview:
             why = escape(self.state.build_error or "building…")
             text = ("<!DOCTYPE html><html><head><meta charset=utf-8><title>Preview</title></head>"
                     f"<body><p>No HTML yet: {why}</p></body></html>")
+        panel = PANEL.replace("VERSION", str(version))
         at = text.rfind("</body>")
-        return (text[:at] + PANEL + text[at:] if at >= 0 else text + PANEL).encode("utf-8")
+        return (text[:at] + panel + text[at:] if at >= 0 else text + panel).encode("utf-8")
 
-    def events(self) -> Iterator[bytes]:
-        """Server-sent events: ``reload`` when a new HTML is built, ``state`` when the
-        build's error or the audit's findings change."""
-        seen = (self.state.version, self.state.build_error, self.state.audit_error,
-                json.dumps(self.state.findings))
+    def events(self, version: int | None = None) -> Iterator[bytes]:
+        """Server-sent events: ``reload`` when a new HTML is built (at once if the page shows
+        an older ``version`` than the last), ``state`` first and whenever the build's error or
+        the audit's findings change."""
+        state = self.state
+
+        def now() -> tuple[int, str | None, str | None, str]:
+            return state.version, state.build_error, state.audit_error, json.dumps(state.findings)
+
+        def differs(last: tuple[int, str | None, str | None, str]) -> Callable[[], bool]:
+            return lambda: self.stop.is_set() or now() != last
+
+        with state.changed:
+            seen = now()
+        yield b"event: state\ndata: \n\n"  # what changed while the page was loading
+        if version is not None and version != seen[0]:
+            yield b"event: reload\ndata: \n\n"
         while not self.stop.is_set():
-            with self.state.changed:
-                self.state.changed.wait(timeout=15)
-            now = (self.state.version, self.state.build_error, self.state.audit_error,
-                   json.dumps(self.state.findings))
-            if now == seen:
+            with state.changed:  # a change made while the last event was sent is not missed
+                state.changed.wait_for(differs(seen), timeout=15)
+                current = now()
+            if self.stop.is_set():
+                return
+            if current == seen:
                 yield b": keep-alive\n\n"
-                continue
-            if now[0] != seen[0]:
+            elif current[0] != seen[0]:
                 yield b"event: reload\ndata: \n\n"
+                if current[1:] != seen[1:]:  # findings published with the build, told too
+                    yield b"event: state\ndata: \n\n"
             else:
                 yield b"event: state\ndata: \n\n"
-            seen = now
+            seen = current
 
     def serve(self, host: str = "127.0.0.1", port: int = 8000,
               ready: Callable[[str], None] | None = None) -> None:
@@ -205,7 +240,7 @@ class Preview:
                 return
 
             def do_GET(self) -> None:
-                route = self.path.split("?", 1)[0]
+                route, _, query = self.path.partition("?")
                 if route in ("/", "/index.html"):
                     self._send(preview.page(), "text/html; charset=utf-8")
                 elif route == "/state":
@@ -216,7 +251,9 @@ class Preview:
                     self.send_header("Cache-Control", "no-store")
                     self.end_headers()
                     try:
-                        for chunk in preview.events():
+                        shown = parse_qs(query).get("version", [""])[0]
+                        version = int(shown) if shown.isdigit() else None
+                        for chunk in preview.events(version):
                             self.wfile.write(chunk)
                             self.wfile.flush()
                     except (BrokenPipeError, ConnectionResetError):

@@ -28,7 +28,9 @@ of the session and each file is in the test's ``user_properties`` (JUnit XML).
 
 chromium is ``$CHROMIUM`` if set, else ``chromium`` on the PATH (``/usr/bin/chromium``,
 Debian's package, which ``.ci/run`` installs). Without it, or without the ``playwright``
-package, the tests that ask for these fixtures are skipped, saying which is missing.
+package, the tests that ask for these fixtures are skipped, saying which is missing;
+with ``MANUSCRIPT_AUDIT_REQUIRE_BROWSER=1`` (``.ci/run`` sets it: CI always has the
+browser) they fail instead.
 One browser serves the session (headless, no sandbox, no GPU, no background networking,
 component updates, sync or first-run screens, in a fresh profile: Playwright starts it
 with a new ``--user-data-dir`` in a temporary folder and deletes it at the end); each
@@ -44,7 +46,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -65,6 +67,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 ARTIFACTS_ENV = "BROWSER_ARTIFACTS"
 CHROMIUM_ENV = "CHROMIUM"
+REQUIRE_ENV = "MANUSCRIPT_AUDIT_REQUIRE_BROWSER"  # "1": no browser fails the tests, not skips them
 _ARTIFACTS = pytest.StashKey[Path]()
 
 
@@ -74,6 +77,15 @@ def chromium_executable() -> str | None:
     if named:
         return named if Path(named).is_file() else None
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_missing(reason: str) -> NoReturn:
+    """Skip the test saying what is missing; fail it instead when the browser is required
+    (``$MANUSCRIPT_AUDIT_REQUIRE_BROWSER=1``, as in CI)."""
+    if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
+        pytest.fail(f"{reason} (and {REQUIRE_ENV}={os.environ[REQUIRE_ENV]} requires it)",
+                    pytrace=False)
+    pytest.skip(reason)
 
 
 def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -143,11 +155,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
-        pytest.skip("browser tests: the playwright package is not installed (pip install -e '.[test]')")
+        browser_missing("browser tests: the playwright package is not installed (pip install -e '.[test]')")
     executable = chromium_executable()
     if executable is None:
         where = os.environ.get(CHROMIUM_ENV) or "chromium on the PATH"
-        pytest.skip(f"browser tests: no chromium ({where}; apt-get install chromium, as .ci/run does)")
+        browser_missing(f"browser tests: no chromium ({where}; apt-get install chromium, as .ci/run does)")
     # chromium's crash reporter and caches go to a folder of the session's, not to ~/.config
     home = Path(tempfile.mkdtemp(prefix="chromium-home-", dir=tmp_path_factory.getbasetemp()))
     env = {**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
@@ -226,5 +238,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"browser screenshots: {folder}")
 
 
-__all__ = ["CHROMIUM_ARGS", "Opened", "Opener", "artifacts_dir", "browser", "browser_page",
-           "chromium_executable", "is_local"]
+__all__ = ["CHROMIUM_ARGS", "REQUIRE_ENV", "Opened", "Opener", "artifacts_dir", "browser",
+           "browser_missing", "browser_page", "chromium_executable", "is_local"]

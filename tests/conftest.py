@@ -1,4 +1,4 @@
-"""Shared test fixtures: where ../shared is, and a built copy of the project."""
+"""Shared test fixtures: where ../shared is, a built copy of the project, and a running preview."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from audit.config import Config
+from audit.preview import Preview
 from audit.sources.fake import FakeRegistrar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +24,7 @@ SHARED = ROOT.parent / "shared"
 JATS_SCHEMA = ROOT / "audit" / "build" / "formats" / "jats-1.3"  # shipped with the package
 JATS_DTD = JATS_SCHEMA / "dtd" / "JATS-journalpublishing1-3-mathml3.dtd"
 EPOCH = "1700000000"
+WAIT = 120  # seconds: a bound on waiting, not a measurement (the benchmarks measure)
 # every source's base URL: a test's fake registrar serves them all (none reaches the network)
 SOURCE_URLS = ("AUDIT_CROSSREF_URL", "AUDIT_DOI_URL", "AUDIT_PUBMED_URL", "AUDIT_PMC_URL",
                "AUDIT_ARXIV_URL")
@@ -95,3 +101,29 @@ def public_records() -> dict[str, dict[str, Any]]:
             item["issued"] = {"date-parts": [[rec["issued"]]]}
         served[rec["DOI"].lower()] = item
     return served
+
+
+def until(ready: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Wait until ``ready()``, at most ``timeout`` seconds (then fail)."""
+    end = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Preview, str]]:
+    """``manuscript-audit preview`` of a copy of the project, running (in a thread, on a free
+    port) until the test ends, then stopped as Ctrl-C stops it: the preview and its URL."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = copy_project(tmp_path / "project")
+    running = Preview(Config.load(root), log=lambda _: None)
+    url: list[str] = []
+    thread = threading.Thread(target=running.serve, kwargs={"port": 0, "ready": url.append},
+                              daemon=True)
+    thread.start()
+    until(lambda: bool(url))
+    yield running, url[0]
+    running.stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()  # stopped cleanly

@@ -3,7 +3,8 @@
     identifiers  citation by identifier: the works' records from the lock (only when the
                manuscript cites that way, or is a Manubot folder)
     ast        manuscript -> one citeproc-processed AST (citeproc runs once per build)
-    citations  every cited key is in the bibliography (file and line of each that is not)
+    citations  every cited key is in the bibliography (file and line of each that is not);
+               a draft (the preview's build) goes on, each missing key shown as pandoc marks it
     images     every image the manuscript shows exists
     outputs    each requested format written from the AST, side by side; then the packages
                of outputs (MECA), which bring in the outputs they hold
@@ -51,6 +52,8 @@ class Build:
     raw: str = ""  # the AST's JSON text
     built: dict[str, Path] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    draft: bool = False  # undefined citations do not stop the build (the preview's)
+    undefined: str = ""  # a draft's undefined citations, as a build would report them
 
 
 def _identifiers(b: Build) -> None:
@@ -65,7 +68,14 @@ def _ast(b: Build) -> None:
 
 def _citations(b: Build) -> None:
     assert b.prepared is not None
-    n_cites = ast.check_citations(b.run, b.prepared, b.raw)
+    try:
+        n_cites = ast.check_citations(b.run, b.prepared, b.raw)
+    except BuildError as exc:
+        if not b.draft:
+            raise
+        b.undefined = str(exc)
+        b.log(f"draft: {exc}")
+        return
     b.log(f"{n_cites} citations, all in the bibliography; building "
           f"{', '.join(f.name for f in b.formats)} ...")
 
@@ -93,9 +103,11 @@ def _outputs(b: Build) -> None:
 
 def _manifest(b: Build) -> None:
     run, config = b.run, b.run.config
+    # a draft with undefined citations is never up to date: the next build reports them
+    fingerprint = f"draft ({b.undefined.splitlines()[0]})" if b.undefined else b.fingerprint
     outputs: dict[str, Any] = {
         target: {"file": run.rel(config.output / path.name), "sha256": manifest.sha256(path),
-                 "fingerprint": b.fingerprint, "commands": run.steps[target]}
+                 "fingerprint": fingerprint, "commands": run.steps[target]}
         for target, path in b.built.items()}
     for target, entry in manifest.read(config.output / manifest.NAME).get("outputs", {}).items():
         outputs.setdefault(target, entry)
@@ -133,11 +145,15 @@ STEPS: list[tuple[str, Callable[[Build], None]]] = [
 
 
 def build(config: Config, targets: tuple[str, ...] = TARGETS,
-          log: Callable[[str], None] = print, force: bool = False) -> dict[str, Any]:
+          log: Callable[[str], None] = print, force: bool = False,
+          draft: bool = False) -> dict[str, Any]:
     """Build ``targets`` into ``config.output``; returns the manifest.
 
     Outputs whose inputs did not change since the last build are kept as they are
-    (``force`` rebuilds them anyway).
+    (``force`` rebuilds them anyway). A ``draft`` (the preview's build) is not stopped by
+    undefined citations: pandoc marks each in the text (the key, in bold, with a question
+    mark), and the manifest records the outputs as a draft, so that the next build, draft
+    or not, does not take them as up to date.
     """
     targets = with_needs(targets)  # a package (MECA) is built with the outputs it holds
     try:
@@ -162,7 +178,7 @@ def build(config: Config, targets: tuple[str, ...] = TARGETS,
     work.mkdir(parents=True)
     run = Run(config=config, style=style, epoch=epoch, work=work)
     log(f"style {style.id} ({run.rel(style.path)}), SOURCE_DATE_EPOCH={epoch}")
-    state = Build(run, [load(t) for t in targets], fp, log)
+    state = Build(run, [load(t) for t in targets], fp, log, draft=draft)
     for _name, step in STEPS:
         step(state)
     return state.manifest

@@ -23,7 +23,11 @@ from audit.report.common import (
 from audit.report.references import side_by_side
 
 _ORDER = (Severity.ERROR, Severity.WARNING, Severity.UNVERIFIED, Severity.INFO)
-_DOI_IN_TEXT = re.compile(r"\b10\.\d{4,9}/[^\s<>\"']+")
+# a DOI, with the doi.org address before it when there is one (the whole address is the link)
+_DOI_IN_TEXT = re.compile(r"(?:https?://(?:dx\.)?doi\.org/)?\b10\.\d{4,9}/[^\s<>\"']+")
+# what differences are marked in: a link or a DOI whole, a word, spaces, one punctuation mark
+_TOKEN = re.compile(r"https?://\S+|\b10\.\d{4,9}/\S+|\w+|\s+|[^\w\s]")
+_BETWEEN = re.compile(r"[^\w]*")  # spaces and punctuation only
 
 STYLE = """
 :root { --ink: #1d1d1f; --muted: #5b5b66; --rule: #d9d9e0; --error: #b3261e;
@@ -56,25 +60,45 @@ def _severity(finding: Finding) -> str:
 
 
 def _linked(text: str) -> str:
-    """``text`` escaped, every DOI in it a link to doi.org."""
+    """``text`` escaped, every DOI in it a link to doi.org (the sentence's punctuation after
+    it, and a closing bracket it did not open, left out of the link)."""
     out, last = [], 0
     for match in _DOI_IN_TEXT.finditer(text):
-        doi = normalize_doi(match.group(0)).doi
+        shown = match.group(0).rstrip(".,;:")
+        while shown.endswith((")", "]")) and shown.count(shown[-1]) > shown.count(
+                "(" if shown[-1] == ")" else "["):
+            shown = shown[:-1].rstrip(".,;:")
+        doi = normalize_doi(shown).doi
         if doi is None:
             continue
         out += [escape(text[last:match.start()]),
-                f'<a href="{escape(doi_url(doi))}">{escape(match.group(0))}</a>']
-        last = match.end()
+                f'<a href="{escape(doi_url(doi))}">{escape(shown)}</a>']
+        last = match.start() + len(shown)
     return "".join(out) + escape(text[last:])
 
 
 def _marked(written: str, registered: str) -> tuple[str, str]:
-    """The two texts, word by word: what only one of them has is marked (``del``/``ins``)."""
-    a, b = written.split(" "), registered.split(" ")
-    left, right = [], []
+    """The two texts, word by word (and mark by mark): what only one of them has is marked
+    (``del``/``ins``); "2019;32:4137–46." against "2022;32:4137–46." marks the years only.
+    Spaces and punctuation alone between two differences are marked with them, so that a
+    changed phrase is one mark, not a mark per word."""
+    a, b = _TOKEN.findall(written), _TOKEN.findall(registered)
+    runs: list[tuple[bool, str, str]] = []  # (differs, as written, as registered)
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        one, two = " ".join(a[i1:i2]), " ".join(b[j1:j2])
-        if tag == "equal":
+        runs.append((tag != "equal", "".join(a[i1:i2]), "".join(b[j1:j2])))
+    for i in range(1, len(runs) - 1):
+        differs, one, _ = runs[i]
+        if not differs and runs[i - 1][0] and runs[i + 1][0] and _BETWEEN.fullmatch(one):
+            runs[i] = (True, one, one)
+    merged: list[tuple[bool, str, str]] = []
+    for run in runs:
+        if merged and run[0] and merged[-1][0]:
+            merged[-1] = (True, merged[-1][1] + run[1], merged[-1][2] + run[2])
+        else:
+            merged.append(run)
+    left, right = [], []
+    for differs, one, two in merged:
+        if not differs:
             left.append(_linked(one))
             right.append(_linked(two))
             continue
@@ -82,7 +106,7 @@ def _marked(written: str, registered: str) -> tuple[str, str]:
             left.append(f"<del>{escape(one)}</del>")
         if two:
             right.append(f"<ins>{escape(two)}</ins>")
-    return " ".join(left), " ".join(right)
+    return "".join(left), "".join(right)
 
 
 def _finding(f: Finding) -> str:
@@ -128,7 +152,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         body.append(f'<p class="inputs">{escape(", ".join(context.inputs))}</p>')
     body.append(f"<p><strong>{escape(summary_line(findings, context))}</strong></p>")
     body.append('<ul class="summary">' + "".join(
-        f'<li class="{s.value}"><b>{n}</b>{s.value}</li>' for s, n in counts.items()) + "</ul>")
+        f'<li class="{s.value}"><b>{n}</b> {s.value}</li>' for s, n in counts.items()) + "</ul>")
     if not ordered:
         body.append("<p>No findings.</p>")
     if works:

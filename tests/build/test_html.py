@@ -9,11 +9,7 @@ build: ``UPDATE_README_SCREENSHOT=1 pytest tests/build/test_html.py`` writes it 
 from __future__ import annotations
 
 import json
-import os
 import re
-import struct
-import zlib
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +18,7 @@ import yaml
 from lxml import html
 
 from tests.conftest import ROOT, copy_project, render
+from tests.screenshots import keep_for_readme
 
 if TYPE_CHECKING:  # imported by pytest as a plugin, first, so that its asserts are rewritten
     from tests.browser import Opened, Opener
@@ -371,66 +368,6 @@ def test_the_fixture_reports_console_errors_and_failed_or_remote_requests(browse
 
 # --- the README's screenshot ---------------------------------------------------------------------
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def palette_png(data: bytes, colours: int = 256) -> bytes:
-    """An RGB(A) 8-bit PNG as an indexed one of at most ``colours`` colours (the most frequent;
-    each other colour drawn as its nearest): a screenshot of text, a third of the size."""
-    width, height = png_size(data)
-    depth, kind = data[24], data[25]
-    assert depth == 8 and kind in (2, 6), (depth, kind)
-    bpp = 3 if kind == 2 else 4
-    pos, idat = 8, b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        if data[pos + 4:pos + 8] == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    rows: list[bytes] = []
-    prev = bytearray(stride)
-    for y in range(height):
-        kind_ = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):  # undo the row's filter (PNG spec, section 9)
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            if kind_ == 1:
-                line[x] = (line[x] + a) & 255
-            elif kind_ == 2:
-                line[x] = (line[x] + b) & 255
-            elif kind_ == 3:
-                line[x] = (line[x] + ((a + b) >> 1)) & 255
-            elif kind_ == 4:
-                c = prev[x - bpp] if x >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line[i] for i in range(stride) if i % bpp < 3) if bpp == 4 else bytes(line))
-        prev = line
-    counts = Counter(row[i:i + 3] for row in rows for i in range(0, width * 3, 3))
-    palette = [c for c, _ in counts.most_common(colours)]
-    index = {c: i for i, c in enumerate(palette)}
-    for colour in counts:
-        if colour not in index:
-            index[colour] = min(range(len(palette)), key=lambda i: sum(
-                (p - q) ** 2 for p, q in zip(palette[i], colour, strict=True)))
-    body = b"".join(b"\x00" + bytes(index[row[i:i + 3]] for i in range(0, width * 3, 3)) for row in rows)
-
-    def chunk(tag: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(
-            ">I", zlib.crc32(tag + payload) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))
-            + chunk(b"PLTE", b"".join(palette)) + chunk(b"IDAT", zlib.compress(body, 9))
-            + chunk(b"IEND", b""))
-
-
 def test_the_readme_shows_a_screenshot_of_the_built_page(browser_page: Opener, built: Path) -> None:
     """The page as a reader sees it: the contents beside the text, a citation's references
     open. Made from the review's build here every time (into the artifacts folder); written
@@ -441,15 +378,5 @@ def test_the_readme_shows_a_screenshot_of_the_built_page(browser_page: Opener, b
     page.locator("a[href='#ref-macedo2017']").first.hover()
     page.locator("#citation-popover").wait_for(state="visible")
     shot = opened.screenshot("readme")
-    small = palette_png(shot.read_bytes())
-    assert png_size(small) == (SCREENSHOT_VIEWPORT["width"], SCREENSHOT_VIEWPORT["height"])
-    assert len(small) <= SCREENSHOT_MAX_BYTES, len(small)
-    if os.environ.get("UPDATE_README_SCREENSHOT") == "1":
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        SCREENSHOT.write_bytes(small)
-    committed = SCREENSHOT.read_bytes()
-    assert png_size(committed) == png_size(small) and len(committed) <= SCREENSHOT_MAX_BYTES
-    readme = (ROOT / "README.md").read_text("utf-8")
-    outputs = readme.split("## Outputs", 1)[1].split("\n## ", 1)[0]
-    assert f"]({SCREENSHOT.relative_to(ROOT).as_posix()})" in outputs
+    keep_for_readme(shot, SCREENSHOT, SCREENSHOT_VIEWPORT, SCREENSHOT_MAX_BYTES, "## Outputs")
     opened.assert_clean()
