@@ -123,7 +123,11 @@ def audit_parser(prog: str = "manuscript-audit audit") -> argparse.ArgumentParse
     p.add_argument("--refresh", action="store_true",
                    help="fetch missing or stale records from the registrar and lock them")
     p.add_argument("--max-age", type=int, default=365, metavar="DAYS",
-                   help="with --refresh, refetch records older than this (default 365)")
+                   help="with --refresh, refetch records older than this (default 365), and ask "
+                        "again about identifiers locked as not found")
+    p.add_argument("--recheck-missing", action="store_true",
+                   help="with --refresh, ask again at once about every DOI, PMID, PMCID and arXiv "
+                        "identifier the lock says its source does not know")
     p.add_argument("--crossref-url", help="Crossref REST API base (env AUDIT_CROSSREF_URL)")
     p.add_argument("--doi-url", help="doi.org base for content negotiation (env AUDIT_DOI_URL)")
     p.add_argument("--pubmed-url", help="NCBI E-utilities base for PubMed (env AUDIT_PUBMED_URL)")
@@ -131,10 +135,16 @@ def audit_parser(prog: str = "manuscript-audit audit") -> argparse.ArgumentParse
     p.add_argument("--arxiv-url", help="arXiv's export API base (env AUDIT_ARXIV_URL)")
     p.add_argument("--mailto", help="contact e-mail for the registrar's polite pool (env AUDIT_MAILTO)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    p.add_argument("--max-concurrency", type=int, metavar="N",
+                   help="requests in flight to one host at most (default 3; fewer when the host "
+                        "advertises fewer, one fewer after each 429) (env AUDIT_MAX_CONCURRENCY)")
     p.add_argument("--format", choices=report.FORMATS, default="table", help="report format")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here")
     p.add_argument("--fail-on", choices=[s.value for s in Severity] + ["never"], default="error",
                    help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--strict", action="store_true",
+                   help="a reference without identifiers that the registrars' searches do not "
+                        "find (reference-not-found) is an error, not a warning")
     p.add_argument("--suppressions", type=Path, metavar="FILE",
                    help=f"accepted findings (default: {suppressions.DEFAULT_FILENAME} beside the input)")
     p.add_argument("--style", help="CSL style for the side-by-side view (default: the project's)")
@@ -162,18 +172,23 @@ def run_audit(argv: list[str], *, refresh: bool = False, prog: str = "manuscript
     from audit.sources import Settings
 
     args = audit_parser(prog).parse_args(argv)
+    if args.recheck_missing and not (args.refresh or refresh):
+        print("error: --recheck-missing asks the sources again: use it with --refresh "
+              "(or manuscript-audit refresh)", file=sys.stderr)
+        return EXIT_INPUT
     try:
         config = Config.load(Path.cwd())
         _project_inputs(args, config)
         options = Options(
             files=args.files, bibliography=args.bibliography, reference_text=args.reference_text,
             tags=args.tags, lock=args.lock, refresh=args.refresh or refresh, max_age=args.max_age,
+            recheck_missing=args.recheck_missing,
             settings=Settings.from_env(crossref_url=args.crossref_url, doi_url=args.doi_url,
                                        pubmed_url=args.pubmed_url, pmc_url=args.pmc_url,
                                        arxiv_url=args.arxiv_url, mailto=args.mailto,
-                                       timeout=args.timeout),
+                                       timeout=args.timeout, max_concurrency=args.max_concurrency),
             suppressions=args.suppressions, style=args.style, project_style=config.style,
-            html=args.html, jats=args.jats, fail_on=args.fail_on)
+            html=args.html, jats=args.jats, fail_on=args.fail_on, strict=args.strict)
         result = audit(options)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 Like a package lock: committed, so that the build and CI never need the network.
 Each record says when and from where it was fetched. Only successful answers are
-ever written (an error is never locked), and every write is crash-safe: a
+ever written: records, and a source's word that an identifier names nothing (``not-found``:
+a 404 from Crossref and doi.org, PubMed's "cannot get document summary"), so that the
+offline audit reaches the online verdict; an error is never locked. Every write is crash-safe: a
 temporary file in the same folder, fsync, then an atomic rename, all under a
 file lock so that two refreshes at once cannot interleave.
 """
@@ -59,12 +61,84 @@ class LockedRecord:
 
 
 @dataclass
+class LockedAbsence:
+    """A source's word that an identifier names nothing (``not-found``), as locked: when, from
+    where, and what it said (the reason the findings quote)."""
+
+    fetched: str
+    provenance: dict[str, Any]
+    reason: str
+
+    def age(self, now: datetime) -> timedelta | None:
+        return LockedRecord({}, self.fetched, {}).age(now)  # the same reading of ``fetched``
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fetched": self.fetched, "provenance": self.provenance, "reason": self.reason}
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> LockedAbsence:
+        assert outcome.status == "not-found"
+        return cls(outcome.fetched or now_iso(), {"source": outcome.source, "url": outcome.url},
+                   outcome.reason or "")
+
+    def outcome(self, asked: str) -> Outcome:
+        """The locked absence as the answer its source gave."""
+        return Outcome(asked, "not-found", reason=self.reason,
+                       source=str(self.provenance.get("source", "lock")),
+                       url=self.provenance.get("url"), fetched=self.fetched)
+
+
+# what a search's candidates keep: enough to grade them against a reference, and to name them
+_CANDIDATE_KEYS = ("type", "DOI", "PMID", "title", "author", "container-title",
+                   "container-title-short", "ISSN", "issued", "volume", "issue", "page", "score")
+_CANDIDATE_AUTHORS = 3
+
+
+def _candidate(record: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {k: record[k] for k in _CANDIDATE_KEYS if record.get(k) not in (None, "", [])}
+    if isinstance(kept.get("author"), list):
+        kept["author"] = kept["author"][:_CANDIDATE_AUTHORS]
+    return kept
+
+
+@dataclass
+class LockedSearch:
+    """One search as locked: its candidates (each the fields a reference is graded on) and
+    when and from where it was made."""
+
+    candidates: list[dict[str, Any]]
+    fetched: str
+    provenance: dict[str, Any]
+
+    def age(self, now: datetime) -> timedelta | None:
+        return LockedRecord({}, self.fetched, {}).age(now)  # the same reading of ``fetched``
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fetched": self.fetched, "provenance": self.provenance,
+                "candidates": self.candidates}
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> LockedSearch:
+        """A source's good answer to a search, as locked."""
+        assert outcome.status == "ok"
+        return cls([_candidate(c) for c in outcome.candidates], outcome.fetched or now_iso(),
+                   {"source": outcome.source, "url": outcome.url})
+
+    def outcome(self, asked: str) -> Outcome:
+        """The locked search as the answer its source gave."""
+        return Outcome(asked, "ok", candidates=tuple(self.candidates),
+                       source=str(self.provenance.get("source", "lock")), fetched=self.fetched,
+                       url=self.provenance.get("url"))
+
+
+@dataclass
 class Lock:
     """The lockfile's content: records keyed by lower-case DOI, the shortDOIs
     (``10/abcd``) doi.org expanded, ``{short: {"doi", "fetched", "provenance"}}``,
     PubMed's records keyed by PMID (``pubmed``), arXiv's by arXiv identifier as cited
     (``arxiv``: ``2101.01234`` or ``2101.01234v2``) and PMC's by PMCID (``pmc``), each
-    as a registrar record is locked."""
+    as a registrar record is locked; and the searches made for references without
+    identifiers (``searches``: by source, then by query, each with its candidates)."""
 
     path: Path
     records: dict[str, LockedRecord] = field(default_factory=dict)
@@ -72,6 +146,10 @@ class Lock:
     pubmed: dict[str, LockedRecord] = field(default_factory=dict)
     arxiv: dict[str, LockedRecord] = field(default_factory=dict)
     pmc: dict[str, LockedRecord] = field(default_factory=dict)
+    # searches for references without identifiers: {source: {query: search}}
+    searches: dict[str, dict[str, LockedSearch]] = field(default_factory=dict)
+    # what a source said names nothing: {kind ("doi", "pubmed", "arxiv", "pmc"): {id: absence}}
+    not_found: dict[str, dict[str, LockedAbsence]] = field(default_factory=dict)
     stamp: tuple[int, int] | None = field(default=None, compare=False)  # (mtime_ns, size) as read
     # each record's text in the file, kept with the record it was made from (see ``dumps``)
     _texts: dict[str, tuple[LockedRecord, str]] = field(default_factory=dict, compare=False,
@@ -105,7 +183,8 @@ class Lock:
                              "an object with its 'doi'", file=path, line=1)
         return cls(path, records, {k.lower(): v for k, v in aliases.items()},
                    _section(data, "pubmed", path), _section(data, "arxiv", path),
-                   _section(data, "pmc", path), stamp=_stamp(path))
+                   _section(data, "pmc", path), _searches(data, path),
+                   not_found=_not_found(data, path), stamp=_stamp(path))
 
     def alias(self, short: str) -> str | None:
         """The full DOI a shortDOI stands for, as locked."""
@@ -126,6 +205,31 @@ class Lock:
     def get_pmcid(self, pmcid: str) -> LockedRecord | None:
         """PMC's record for a PMCID (``PMC123``), as locked."""
         return self.pmc.get(pmcid)
+
+    def search_answers(self, max_age: timedelta | None = None, now: datetime | None = None
+                       ) -> dict[tuple[str, str], Outcome]:
+        """The locked searches (no older than ``max_age``) as their sources' answers, by
+        ``(source, query)``."""
+        return {(source, query): search.outcome(query)
+                for source, found in self.searches.items() for query, search in found.items()
+                if _fresh(search, max_age, now)}
+
+    def absent(self, kind: str, key: str) -> LockedAbsence | None:
+        """The locked word of ``kind``'s source (``doi``: the registrars; ``pubmed``, ``arxiv``,
+        ``pmc``) that ``key`` names nothing."""
+        return self.not_found.get(kind, {}).get(key.lower() if kind == "doi" else key)
+
+    def settled(self, kind: str, key: str, max_age: timedelta | None, recheck_missing: bool = False,
+                now: datetime | None = None) -> bool:
+        """Whether the lock answers for ``key`` (its record, or its source's word that there is
+        none) with an answer no older than ``max_age``; a locked absence never does with
+        ``recheck_missing``."""
+        absence = self.absent(kind, key)
+        if absence is not None:
+            return not recheck_missing and _fresh(absence, max_age, now)
+        getter = {"doi": self.get, "pubmed": self.get_pmid, "arxiv": self.get_arxiv,
+                  "pmc": self.get_pmcid}[kind]
+        return _fresh(getter(key), max_age, now)
 
     def is_fresh(self, doi: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
         return _fresh(self.get(doi), max_age, now)
@@ -151,7 +255,12 @@ class Lock:
         sections = {"aliases": {s: self.aliases[s] for s in sorted(self.aliases)},
                     "pubmed": {p: self.pubmed[p].to_json() for p in _by_number(self.pubmed)},
                     "arxiv": {a: self.arxiv[a].to_json() for a in sorted(self.arxiv)},
-                    "pmc": {p: self.pmc[p].to_json() for p in _by_number(self.pmc)}}
+                    "pmc": {p: self.pmc[p].to_json() for p in _by_number(self.pmc)},
+                    "searches": {source: {q: found[q].to_json() for q in sorted(found)}
+                                 for source, found in sorted(self.searches.items()) if found}}
+        sections["not-found"] = {kind: {key: found[key].to_json() for key in (
+            sorted(found) if kind in ("doi", "arxiv") else _by_number(found))}
+            for kind in NOT_FOUND_KINDS if (found := self.not_found.get(kind))}
         return {name: value for name, value in sections.items() if value}
 
     def dumps(self) -> str:
@@ -178,17 +287,22 @@ class Lock:
 
 
 def answers(ids: list[str], locked: Callable[[str], LockedRecord | None],
-            failures: Mapping[str, Outcome], refreshed: bool) -> dict[str, Outcome]:
-    """Each identifier's answer: this run's failure, else the locked record, else
+            failures: Mapping[str, Outcome], refreshed: bool,
+            absent: Callable[[str], LockedAbsence | None] | None = None) -> dict[str, Outcome]:
+    """Each identifier's answer: this run's failure, else the locked record, else the locked
+    word that there is none (``absent``: :meth:`Lock.absent` of the kind), else
     ``unverified`` (never a pass). ``locked`` is :meth:`Lock.get`, :meth:`Lock.get_pmid`,
     :meth:`Lock.get_arxiv` or :meth:`Lock.get_pmcid`."""
     out: dict[str, Outcome] = {}
     for key in ids:
         entry = locked(key)
+        absence = absent(key) if absent is not None else None
         if key in failures:
             out[key] = failures[key]
         elif entry is not None:
             out[key] = entry.outcome(key)
+        elif absence is not None:
+            out[key] = absence.outcome(key)
         else:
             why = ("not in the metadata lock" if refreshed else
                    "not in the metadata lock (run with --refresh to fetch it)")
@@ -227,6 +341,48 @@ def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, LockedRec
     return {key: _locked(entry) for key, entry in section.items()}
 
 
+def _searches(data: dict[str, Any], path: Path) -> dict[str, dict[str, LockedSearch]]:
+    """The lock's ``searches``, ``{source: {query: {"fetched", "provenance", "candidates"}}}``,
+    checked."""
+    section = data.get("searches", {})
+    if not isinstance(section, dict) or not all(
+            isinstance(found, dict) and all(isinstance(e, dict) and isinstance(e.get("candidates"), list)
+                                            for e in found.values()) for found in section.values()):
+        raise InputError("the metadata lock's 'searches' must map each source to its queries, "
+                         "each an object with its 'candidates'", file=path,
+                         line=_line_of(path, "searches"))
+    return {source: {query: LockedSearch(list(e["candidates"]), str(e.get("fetched", "")),
+                                         dict(e.get("provenance", {})))
+                     for query, e in found.items()} for source, found in section.items()}
+
+
+NOT_FOUND_KINDS = ("doi", "pubmed", "arxiv", "pmc")  # the kinds of ``not-found``, in order
+
+
+def _not_found(data: dict[str, Any], path: Path) -> dict[str, dict[str, LockedAbsence]]:
+    """The lock's ``not-found``, ``{kind: {id: {"fetched", "provenance", "reason"}}}``, checked:
+    each kind one of :data:`NOT_FOUND_KINDS`, each identifier in its normalised form."""
+    section = data.get("not-found", {})
+    line = _line_of(path, "not-found")
+    if not isinstance(section, dict) or not all(
+            kind in NOT_FOUND_KINDS and isinstance(found, dict)
+            and all(isinstance(e, dict) and isinstance(e.get("fetched"), str) for e in found.values())
+            for kind, found in section.items()):
+        raise InputError("the metadata lock's 'not-found' must map each of "
+                         f"{', '.join(NOT_FOUND_KINDS)} to identifiers, each an object with the "
+                         "date it was 'fetched'", file=path, line=line)
+    out: dict[str, dict[str, LockedAbsence]] = {}
+    for kind, found in section.items():
+        for key, entry in found.items():
+            if kind != "doi" and _SECTIONS[kind][2](key) != key:
+                raise InputError(f"the metadata lock's 'not-found' {kind!r} has {key!r}, which is "
+                                 f"not a {_SECTIONS[kind][0]} ({_SECTIONS[kind][1]})", file=path,
+                                 line=_line_of(path, "not-found", key))
+            out.setdefault(kind, {})[key.lower() if kind == "doi" else key] = LockedAbsence(
+                entry["fetched"], dict(entry.get("provenance") or {}), str(entry.get("reason") or ""))
+    return out
+
+
 def _line_of(path: Path, name: str, key: str | None = None) -> int:
     """The line of a section (or of one of its keys) in the lock, else 1."""
     try:
@@ -248,7 +404,8 @@ def _by_number(pmids: dict[str, Any]) -> list[str]:
     return sorted(pmids, key=lambda pmid: (len(pmid), pmid))
 
 
-def _fresh(entry: LockedRecord | None, max_age: timedelta | None, now: datetime | None) -> bool:
+def _fresh(entry: LockedRecord | LockedSearch | LockedAbsence | None, max_age: timedelta | None,
+           now: datetime | None) -> bool:
     if entry is None:
         return False
     if max_age is None:
@@ -278,9 +435,13 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
           aliases: Mapping[str, dict[str, Any]] | None = None,
           pubmed: dict[str, LockedRecord] | None = None,
           arxiv: dict[str, LockedRecord] | None = None,
-          pmc: dict[str, LockedRecord] | None = None) -> Lock:
+          pmc: dict[str, LockedRecord] | None = None,
+          searches: Mapping[tuple[str, str], LockedSearch] | None = None,
+          not_found: Mapping[str, Mapping[str, LockedAbsence]] | None = None) -> Lock:
     """Add ``new`` records (and shortDOI ``aliases``, PubMed's records by PMID, arXiv's by
-    arXiv identifier, PMC's by PMCID) to the lock on disk and save it, under the file lock.
+    arXiv identifier, PMC's by PMCID, ``searches`` by source and query, absences by kind and
+    identifier) to the lock on disk and save it, under the file lock. The latest answer for
+    an identifier wins: a record replaces a locked absence, an absence a locked record.
 
     The file is re-read unless ``known`` is what this process last wrote to it
     (same modification time and size): another refresh may have added records.
@@ -298,19 +459,33 @@ def merge(path: Path, new: dict[str, LockedRecord], known: Lock | None = None,
         current.pubmed.update(pubmed or {})
         current.arxiv.update(arxiv or {})
         current.pmc.update(pmc or {})
+        for (source, query), search in (searches or {}).items():
+            current.searches.setdefault(source, {})[query] = search
+        records = {"doi": current.records, "pubmed": current.pubmed, "arxiv": current.arxiv,
+                   "pmc": current.pmc}
+        for kind, found in (("doi", {d.lower(): e for d, e in new.items()}), ("pubmed", pubmed),
+                            ("arxiv", arxiv), ("pmc", pmc)):
+            for key in found or {}:
+                current.not_found.get(kind, {}).pop(key, None)
+        for kind, absences in (not_found or {}).items():
+            for key, absence in absences.items():
+                key = key.lower() if kind == "doi" else key
+                current.not_found.setdefault(kind, {})[key] = absence
+                records[kind].pop(key, None)
         write_atomic(path, current.dumps() + "\n")
         current.stamp = _stamp(path)
         if known is not None and current is not known:
             known.records, known.aliases, known.pubmed, known.arxiv, known.pmc, known.stamp = (
                 current.records, current.aliases, current.pubmed, current.arxiv, current.pmc,
                 current.stamp)
+            known.searches, known.not_found = current.searches, current.not_found
         return current
 
 
 class Writer:
     """Merges records into the lock from a background thread.
 
-    A refresh hands each good record over as it arrives and goes on fetching; the
+    A refresh hands each good record (or absence) over as it arrives and goes on fetching; the
     writes (atomic, under the file lock) happen beside it, first after ``interval``
     seconds, then at doubling intervals up to ``longest`` (a long refresh rewrites a
     large lock rarely). ``close`` writes the rest.
@@ -322,13 +497,13 @@ class Writer:
         self.lockfile = lockfile
         self.interval = interval
         self.longest = longest
-        self._pending: dict[str, LockedRecord] = {}
+        self._pending: dict[str, LockedRecord | LockedAbsence] = {}
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lock-writer", daemon=True)
         self._thread.start()
 
-    def add(self, doi: str, entry: LockedRecord) -> None:
+    def add(self, doi: str, entry: LockedRecord | LockedAbsence) -> None:
         with self._mutex:
             self._pending[doi] = entry
 
@@ -336,7 +511,10 @@ class Writer:
         with self._mutex:
             batch, self._pending = self._pending, {}
         if batch:
-            merge(self.lockfile.path, batch, known=self.lockfile)
+            merge(self.lockfile.path,
+                  {doi: e for doi, e in batch.items() if isinstance(e, LockedRecord)},
+                  known=self.lockfile, not_found={"doi": {
+                      doi: e for doi, e in batch.items() if isinstance(e, LockedAbsence)}})
 
     def _run(self) -> None:
         wait = self.interval

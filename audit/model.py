@@ -54,7 +54,10 @@ CODES: dict[str, str] = {
     "doi-short": "A shortDOI (10/abcd), checked as the full DOI doi.org expands it to.",
     "doi-missing": "A reference that should have a DOI has none.",
     "doi-not-found": "The DOI is not registered with any DOI registrar.",
-    "doi-suggested": "The registrar has a DOI that matches this reference's metadata.",
+    "doi-suggested": ("The registrar has a DOI (or PubMed a PMID) that matches this reference's "
+                      "metadata."),
+    "reference-not-found": ("No work in Crossref or PubMed matches this reference without an "
+                            "identifier (title, first author, year, journal): it may not exist."),
     "metadata-mismatch": "A bibliographic field differs from the registrar's record.",
     "retracted": "The cited work has been retracted.",
     "expression-of-concern": "The publisher has issued an expression of concern about the work.",
@@ -261,13 +264,35 @@ def now_iso() -> str:
 
 
 @dataclass(frozen=True)
+class Searched:
+    """What the registrars' searches said of a reference without identifiers.
+
+    ``asked`` are the searches made, in order, each ``(source, query)`` with its outcome
+    (``None``: not made: offline, not in the lock); ``found`` is the candidate record that
+    agrees with the reference (title, first author, year, journal), from ``source``.
+    """
+
+    asked: tuple[tuple[str, str, Outcome | None], ...]
+    found: dict[str, Any] | None = field(default=None, hash=False)
+    source: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Every search the verdict needs was answered (``ok``): not finding the work means
+        the registrars do not have it."""
+        return self.found is not None or all(
+            o is not None and o.status == "ok" for _, _, o in self.asked)
+
+
+@dataclass(frozen=True)
 class Work:
     """One work to verify: a bibliography entry, a printed reference, or an identifier key.
 
     ``raw_doi`` is the DOI as written; ``doi`` the DOI the work is checked as: the
     written one normalised, or the full DOI a shortDOI (``short_doi``) stands for, or
-    the DOI of the registered record a printed reference was matched to. Stages that
-    establish a DOI return a new work (:func:`dataclasses.replace`), never edit one.
+    the DOI of the registered record a printed reference was matched to, or that a search
+    found for a reference without identifiers (``searched``; its PMID, if PubMed's). Stages
+    that establish a DOI return a new work (:func:`dataclasses.replace`), never edit one.
     """
 
     key: str
@@ -285,6 +310,7 @@ class Work:
     et_al: bool = False
     pmid: str | None = None  # its PMID (bare digits), checked against PubMed
     excerpt: str | None = None
+    searched: Searched | None = None  # a reference without identifiers: what searches said
 
     def finding(self, code: str, severity: Severity, message: str, **kw: Any) -> Finding:
         return Finding(code=code, severity=severity, message=message, key=self.key,

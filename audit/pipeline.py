@@ -3,7 +3,8 @@
     inputs    the manuscript, its bibliography, a printed list, tags   (audit.inputs)
     works     one work per reference, each with its identifiers       (audit.works)
     lock      the registrar records kept beside the manuscript        (audit.lock)
-    refresh   with --refresh: what the lock lacks, from the sources    (audit.refresh)
+    refresh   with --refresh: what the lock lacks, from the sources    (audit.refresh);
+              references without identifiers searched for (or the lock's searches)
     checks    findings                                                 (audit.checks)
     suppress  accepted findings set aside                              (audit.suppressions)
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ class Options:
     lock: Path | None = None
     refresh: bool = False
     max_age: int = 365  # days
+    recheck_missing: bool = False  # with refresh: ask again what the lock says is not found
     settings: Settings = field(default_factory=Settings)
     suppressions: Path | None = None
     style: str | None = None  # for the side-by-side view; default: the manuscript's or the project's
@@ -46,6 +49,7 @@ class Options:
     html: Path | None = None
     jats: Path | None = None
     fail_on: str = "error"
+    strict: bool = False  # a reference the registrars' searches do not find is an error
 
 
 @dataclass
@@ -67,8 +71,6 @@ def audit(options: Options) -> Result:
 
     found = works.works_from(inputs)
     extra = [*inputs.findings, *check_parsed(inputs)]
-    found, matched = works.matched_printed(found, {doi: e.record for doi, e in lockfile.records.items()})
-    extra += matched
     found = works.with_short_dois(found, {
         w.short_doi: Outcome(w.short_doi, "ok", record={"DOI": alias}, source="lock")
         for w in found if w.short_doi and (alias := lockfile.alias(w.short_doi))})
@@ -78,8 +80,11 @@ def audit(options: Options) -> Result:
                if options.refresh else None)
     if sources is not None:
         found, aliases = refresh.expand_short_dois(found, sources)
-        found, suggestions = refresh.search(found, sources)
-        extra += suggestions
+    searches = (refresh.search(found, lockfile, sources, timedelta(days=options.max_age))
+                if sources is not None else lockfile.search_answers())
+    found = works.with_searches(found, searches)
+    found, matched = works.matched_printed(found, {doi: e.record for doi, e in lockfile.records.items()})
+    extra += matched
     extra += check_unmatched(found)
     dois = list(dict.fromkeys(w.doi for w in found if w.doi))
     pmids = list(dict.fromkeys(w.pmid for w in found if w.pmid))
@@ -87,14 +92,18 @@ def audit(options: Options) -> Result:
     pmcids = list(dict.fromkeys(p for w in found if (p := works.pmcid(w))))
     if sources is not None:
         fetched = refresh.fetch(dois, pmids, lockfile, sources, timedelta(days=options.max_age),
-                                aliases, arxiv_ids, pmcids)
-    doi_answers = lock.answers(dois, lockfile.get, fetched.dois, options.refresh)
-    pmid_answers = lock.answers(pmids, lockfile.get_pmid, fetched.pmids, options.refresh)
-    arxiv_answers = lock.answers(arxiv_ids, lockfile.get_arxiv, fetched.arxiv, options.refresh)
-    pmc_answers = lock.answers(pmcids, lockfile.get_pmcid, fetched.pmcids, options.refresh)
+                                aliases, arxiv_ids, pmcids, options.recheck_missing)
+    doi_answers = lock.answers(dois, lockfile.get, fetched.dois, options.refresh,
+                               partial(lockfile.absent, "doi"))
+    pmid_answers = lock.answers(pmids, lockfile.get_pmid, fetched.pmids, options.refresh,
+                                partial(lockfile.absent, "pubmed"))
+    arxiv_answers = lock.answers(arxiv_ids, lockfile.get_arxiv, fetched.arxiv, options.refresh,
+                                 partial(lockfile.absent, "arxiv"))
+    pmc_answers = lock.answers(pmcids, lockfile.get_pmcid, fetched.pmcids, options.refresh,
+                               partial(lockfile.absent, "pmc"))
     extra += _outputs(options, inputs)
     findings = run_checks(inputs, found, doi_answers, pmid_answers, extra, arxiv_answers,
-                          pmc_answers)
+                          pmc_answers, strict=options.strict)
 
     rules = suppressions.load_suppressions(
         options.suppressions or beside / suppressions.DEFAULT_FILENAME,

@@ -2,10 +2,11 @@
 long, and lock every good answer.
 
 - shortDOIs the lock does not know are expanded (doi.org's handle API);
-- references without a DOI are searched for (Crossref's bibliographic search);
+- references without identifiers are searched for (Crossref's bibliographic search, then
+  PubMed's), and the searches locked;
 - DOIs, PMIDs, arXiv identifiers and PMCIDs missing from the lock, or older than
   ``max_age``, are fetched (Crossref, then doi.org; PubMed; arXiv; PMC), side by side.
-  Good answers are saved as they come,
+  Good answers (and a source's word that there is no such thing) are saved as they come,
   every half second at first (:class:`audit.lock.Writer`), so an interrupted refresh
   keeps its work; an error is never locked.
 
@@ -23,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from audit import lock, works
-from audit.model import Finding, Outcome, Work, now_iso
+from audit.model import Outcome, Work, now_iso
 from audit.sources import Sources
 
 LOCK_FLUSH_SECONDS = 0.5  # how soon a refresh first saves what it has fetched
@@ -68,14 +69,34 @@ def expand_short_dois(found: list[Work], sources: Sources) -> tuple[list[Work], 
     return works.with_short_dois(found, outcomes), aliases
 
 
-def search(found: list[Work], sources: Sources) -> tuple[list[Work], list[Finding]]:
-    """References without a DOI, searched for at Crossref: a clear top hit is their DOI."""
+def search(found: list[Work], lockfile: lock.Lock, sources: Sources, max_age: timedelta
+           ) -> dict[tuple[str, str], Outcome]:
+    """The searches that decide whether each reference without identifiers exists
+    (:func:`audit.works.search_plan`), by ``(source, query)``: the lock's, where they found it
+    and are no older than ``max_age``; else made again, Crossref's then PubMed's, each only
+    while those before found nothing that agrees. Every good answer is locked as it comes
+    (a reference not found is searched again by every refresh: it may be registered since)."""
     todo = [w for w in found if works.needs_search(w)]
-    if not todo:
-        return found, []
-    outcomes = sources.registrar.crossref.search_many([works.query_text(w) for w in todo])
-    hits = {w.key: list(o.candidates) for w, o in zip(todo, outcomes, strict=True) if o.status == "ok"}
-    return works.suggested(found, hits)
+    locked = lockfile.search_answers(max_age) if todo else {}
+    answers: dict[tuple[str, str], Outcome] = {}
+    for work in todo:
+        said = works.searched(work, locked)
+        if said.found is not None:
+            answers.update({(s, q): o for s, q, o in said.asked if o is not None})
+    while steps := works.next_searches(todo, answers):
+        made: dict[tuple[str, str], lock.LockedSearch] = {}
+        for source, ask in ((works.CROSSREF, sources.registrar.crossref.search_many),
+                            (works.PUBMED, sources.pubmed.search_many)):
+            queries = [q for s, q in steps if s == source]
+            outcomes = ask(queries, works.SEARCH_ROWS) if queries else []
+            for query, outcome in zip(queries, outcomes, strict=True):
+                if outcome.status == "ok":  # as the lock gives it back, so that offline is the same
+                    made[(source, query)] = lock.LockedSearch.of(outcome)
+                    outcome = made[(source, query)].outcome(query)
+                answers[(source, query)] = outcome
+        if made:
+            lock.merge(lockfile.path, {}, known=lockfile, searches=made)
+    return answers
 
 
 @dataclass
@@ -89,31 +110,41 @@ class Fetched:
     pmcids: dict[str, Outcome] = field(default_factory=dict)
 
 
-def _sort(answers: Mapping[str, Outcome], failed: dict[str, Outcome]) -> dict[str, lock.LockedRecord]:
-    """The good answers, as locked; the others into ``failed``."""
+def _sort(answers: Mapping[str, Outcome], failed: dict[str, Outcome],
+          absent: dict[str, lock.LockedAbsence]) -> dict[str, lock.LockedRecord]:
+    """The good answers, as locked; the others into ``failed``, and the sources' word that
+    there is no such thing, as locked, into ``absent`` too."""
     good = {}
     for key, outcome in answers.items():
         if outcome.status == "ok" and outcome.record is not None:
             good[key] = lock.LockedRecord.of(outcome)
         else:
             failed[key] = outcome
+            if outcome.status == "not-found":
+                absent[key] = lock.LockedAbsence.of(outcome)
     return good
 
 
 def fetch(dois: list[str], pmids: list[str], lockfile: lock.Lock, sources: Sources,
           max_age: timedelta, aliases: Mapping[str, dict[str, Any]] | None = None,
-          arxiv_ids: list[str] | None = None, pmcids: list[str] | None = None) -> Fetched:
+          arxiv_ids: list[str] | None = None, pmcids: list[str] | None = None,
+          recheck_missing: bool = False) -> Fetched:
     """Fetch the DOIs, PMIDs, arXiv identifiers and PMCIDs that are missing from the lock or
-    stale, side by side, and lock the good answers (with ``aliases``, the shortDOIs
-    expanded this run)."""
-    stale_dois = [d for d in dict.fromkeys(dois) if not lockfile.is_fresh(d, max_age)]
-    stale_pmids = [p for p in dict.fromkeys(pmids) if not lockfile.is_fresh_pmid(p, max_age)]
-    stale_arxiv = [a for a in dict.fromkeys(arxiv_ids or []) if not lockfile.is_fresh_arxiv(a, max_age)]
-    stale_pmcids = [p for p in dict.fromkeys(pmcids or []) if not lockfile.is_fresh_pmcid(p, max_age)]
+    stale (with ``recheck_missing``: every one the lock says its source does not know, too),
+    side by side, and lock the good answers and the not-found ones (with ``aliases``, the
+    shortDOIs expanded this run)."""
+
+    def stale(kind: str, keys: list[str] | None) -> list[str]:
+        return [k for k in dict.fromkeys(keys or [])
+                if not lockfile.settled(kind, k, max_age, recheck_missing)]
+
+    stale_dois, stale_pmids = stale("doi", dois), stale("pubmed", pmids)
+    stale_arxiv, stale_pmcids = stale("arxiv", arxiv_ids), stale("pmc", pmcids)
     failed = Fetched()
     pubmed: dict[str, lock.LockedRecord] = {}
     arxiv: dict[str, lock.LockedRecord] = {}
     pmc: dict[str, lock.LockedRecord] = {}
+    absent: dict[str, dict[str, lock.LockedAbsence]] = {"pubmed": {}, "arxiv": {}, "pmc": {}}
     if stale_dois or stale_pmids or stale_arxiv or stale_pmcids:
         writer = lock.Writer(lockfile, LOCK_FLUSH_SECONDS)
 
@@ -122,6 +153,8 @@ def fetch(dois: list[str], pmids: list[str], lockfile: lock.Lock, sources: Sourc
                 writer.add(outcome.asked, lock.LockedRecord.of(outcome))
             else:
                 failed.dois[outcome.asked] = outcome
+                if outcome.status == "not-found":
+                    writer.add(outcome.asked, lock.LockedAbsence.of(outcome))
 
         async def all_sources() -> tuple[dict[str, Outcome], dict[str, Outcome], dict[str, Outcome]]:
             with Progress() as progress:
@@ -136,10 +169,11 @@ def fetch(dois: list[str], pmids: list[str], lockfile: lock.Lock, sources: Sourc
             by_pmid, by_arxiv, by_pmcid = asyncio.run(all_sources())
         finally:
             writer.close()
-        pubmed = _sort(by_pmid, failed.pmids)
-        arxiv = _sort(by_arxiv, failed.arxiv)
-        pmc = _sort(by_pmcid, failed.pmcids)
-    if aliases or pubmed or arxiv or pmc:  # after the records: an alias is locked with its DOI
+        pubmed = _sort(by_pmid, failed.pmids, absent["pubmed"])
+        arxiv = _sort(by_arxiv, failed.arxiv, absent["arxiv"])
+        pmc = _sort(by_pmcid, failed.pmcids, absent["pmc"])
+    if aliases or pubmed or arxiv or pmc or any(absent.values()):
+        # after the records: an alias is locked with its DOI
         lock.merge(lockfile.path, {}, known=lockfile, aliases=aliases, pubmed=pubmed, arxiv=arxiv,
-                   pmc=pmc)
+                   pmc=pmc, not_found=absent)
     return failed

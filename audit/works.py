@@ -7,7 +7,8 @@ establish one it was not written with, each returning new works and saying so:
 
 - :func:`with_short_dois`: a shortDOI (``10/abcd``) stands for the full DOI doi.org gives;
 - :func:`matched_printed`: a printed reference without a DOI is a record in hand (the lock's);
-- :func:`suggested`: a reference without a DOI is the top hit of a registrar's search.
+- :func:`with_searches`: a reference without identifiers is a candidate of the registrars'
+  searches (Crossref's, then PubMed's) that agrees with it (that work's DOI, or PMID).
 
 A work's arXiv identifier (:func:`arxiv_id`) and PMCID (:func:`pmcid`) are read from its key
 (``@arxiv:…``, ``@pmcid:…``) or its item (CSL ``PMCID``; an arXiv identifier in ``URL``,
@@ -21,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from audit.compare import normalize_text, title_similarity, year_of
+from audit.compare import best_agreement, normalize_text, title_similarity, year_of
 from audit.identifiers import (
     normalize_arxiv,
     normalize_doi,
@@ -30,7 +31,7 @@ from audit.identifiers import (
     normalize_short_doi,
     parse_citekey,
 )
-from audit.model import Entry, Finding, Inputs, Outcome, Severity, Work
+from audit.model import Entry, Finding, Inputs, Outcome, Searched, Severity, Work
 
 # CSL types that are expected to carry a DOI (doi-missing is reported for these).
 DOI_EXPECTED_TYPES = frozenset({"article-journal", "article", "paper-conference", "review"})
@@ -171,10 +172,17 @@ def with_short_dois(works: list[Work], outcomes: Mapping[str, Outcome]) -> list[
     return out
 
 
-def needs_search(work: Work) -> bool:
-    """A reference without any DOI, of a kind that should have one, that a search could find."""
+def lacks_doi(work: Work) -> bool:
+    """A reference without any DOI, of a kind that should have one, with a title to find it by."""
     return (not work.doi and not work.raw_doi and work.item.get("type") in DOI_EXPECTED_TYPES
             and work.origin in ("bibliography", "printed") and bool(work.item.get("title")))
+
+
+def needs_search(work: Work) -> bool:
+    """A reference without any identifier (DOI, PMID, PMCID, arXiv), of a kind that should have
+    one: the registrars' searches decide whether it exists (one with a PMID, PMCID or arXiv
+    identifier is checked under that)."""
+    return lacks_doi(work) and not work.pmid and not pmcid(work) and not arxiv_id(work)
 
 
 def query_text(work: Work) -> str:
@@ -229,8 +237,8 @@ def matched_printed(works: list[Work], candidates: Mapping[str, dict[str, Any]]
     the lock's records): such a reference is then compared field by field."""
     out, findings = [], []
     for work in works:
-        match = (match_record(work.item, candidates)
-                 if work.origin == "printed" and needs_search(work) else None)
+        match = (match_record(work.item, candidates) if work.origin == "printed"
+                 and lacks_doi(work) and work.searched is None else None)
         if match is None:
             out.append(work)
             continue
@@ -241,29 +249,107 @@ def matched_printed(works: list[Work], candidates: Mapping[str, dict[str, Any]]
     return out, findings
 
 
-def suggested(works: list[Work], searches: Mapping[str, list[dict[str, Any]]]
-              ) -> tuple[list[Work], list[Finding]]:
-    """A DOI for a reference without one, when a search's top hit (``searches``, by key) is
-    clearly it: a printed reference takes the DOI (and is then checked field by field); a
-    bibliography entry gets a ``doi-suggested`` finding to act on."""
-    out, findings = [], []
+# --- searching ------------------------------------------------------------------------
+
+CROSSREF, PUBMED = "crossref", "pubmed"
+SEARCH_ROWS = 5  # the candidates a search keeps, best first
+# words PubMed does not search for (a few of its stopwords; "and", "or", "not" are operators)
+_PUBMED_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
+    "its", "of", "on", "or", "not", "our", "than", "that", "the", "their", "these", "this",
+    "to", "via", "vs", "versus", "was", "were", "what", "when", "which", "with", "within",
+    "without"})
+_PUBMED_TITLE_WORDS = 20  # enough to tell a title, short enough for a URL
+
+
+def _pubmed_words(text: str) -> str:
+    return " ".join(w for w in normalize_text(text).split() if w not in _PUBMED_STOPWORDS)
+
+
+def pubmed_terms(item: Mapping[str, Any]) -> list[str]:
+    """PubMed queries for a reference (E-utilities' ``term``): its title's words in the title
+    field (``…[ti]``), then with its first author (``…[ti] AND family[1au]``). PubMed looks a
+    tagged phrase up as separate words, each required, and drops a word it does not know at
+    all (a typo), so a title written a little differently is still found. The second query
+    narrows the first: it is made only when the first found more records than a search keeps
+    (:func:`searched`), as for a short title many articles share."""
+    words = " ".join(_pubmed_words(str(item.get("title") or "")).split()[:_PUBMED_TITLE_WORDS])
+    if not words:
+        return []
+    authors = item.get("author") or [{}]
+    family = normalize_text(" ".join(str(authors[0].get(k) or "") for k in (
+        "non-dropping-particle", "family")))  # PubMed's: "van der Linden YM"
+    title = f"{words}[ti]"
+    return [title, f"{title} AND {family}[1au]"] if family not in ("", "et al") else [title]
+
+
+def search_plan(work: Work) -> list[tuple[str, str]]:
+    """The searches that decide whether a reference without identifiers exists, in order, as
+    ``(source, query)``: Crossref's bibliographic search for its text, then PubMed's
+    (:func:`pubmed_terms`); each is made only if the ones before found nothing that agrees."""
+    return [(CROSSREF, " ".join(query_text(work).split())),
+            *((PUBMED, term) for term in pubmed_terms(work.item))]
+
+
+def _records(source: str, outcome: Outcome) -> list[dict[str, Any]]:
+    """A search's candidates that name a work (Crossref's by DOI, PubMed's by PMID)."""
+    return [dict(c) for c in outcome.candidates if c.get("DOI" if source == CROSSREF else "PMID")]
+
+
+def _every_match(outcome: Outcome | None) -> bool:
+    """A search answered with fewer candidates than it keeps: every match, not the best few."""
+    return outcome is not None and outcome.status == "ok" and len(outcome.candidates) < SEARCH_ROWS
+
+
+def searched(work: Work, answers: Mapping[tuple[str, str], Outcome]) -> Searched:
+    """What the searches of :func:`search_plan` said of ``work`` (``answers`` by ``(source,
+    query)``; a search without one was not made): the first candidate that agrees with it
+    (:func:`audit.compare.agreement`), searching on while none does."""
+    asked: list[tuple[str, str, Outcome | None]] = []
+    for source, query in search_plan(work):
+        if asked and asked[-1][0] == source == PUBMED and _every_match(asked[-1][2]):
+            break  # PubMed gave every record with the title's words: the author can add none
+        outcome = answers.get((source, query))
+        asked.append((source, query, outcome))
+        if outcome is not None and outcome.status == "ok":
+            best = best_agreement(work.item, _records(source, outcome))
+            if best is not None:
+                return Searched(tuple(asked), best.record, source)
+    return Searched(tuple(asked))
+
+
+def next_searches(works: Iterable[Work], answers: Mapping[tuple[str, str], Outcome]
+                  ) -> list[tuple[str, str]]:
+    """The searches still to make: for each reference that needs one and that the answers so
+    far have not found, the first search of its plan not yet answered."""
+    wanted: dict[tuple[str, str], None] = {}
     for work in works:
-        hits = searches.get(work.key)
-        match = match_record(work.item, {str(h.get("DOI", "")).lower(): h for h in hits
-                                         if h.get("DOI")}) if hits else None
-        if match is None:
-            out.append(work)
+        if not needs_search(work):
             continue
-        doi = match[0]
-        if work.origin == "printed":
-            out.append(dataclasses.replace(work, doi=doi))
-            findings.append(work.finding("doi-missing", Severity.INFO,
-                                         f"no DOI printed; the registrar's search found {doi} "
-                                         "(title, first author and year agree)",
-                                         field="DOI", expected=doi))
-        else:
+        said = searched(work, answers)
+        if said.found is None:
+            step = next(((s, q) for s, q, o in said.asked if o is None), None)
+            if step is not None:
+                wanted[step] = None
+    return list(wanted)
+
+
+def with_searches(works: list[Work], answers: Mapping[tuple[str, str], Outcome]) -> list[Work]:
+    """The works, each reference without identifiers with what the searches (``answers``, by
+    ``(source, query)``: this run's, or the lock's) said of it; one found is then checked as
+    the DOI (Crossref's record) or the PMID (PubMed's) of the candidate that agrees with it.
+    A reference none of whose searches was made (offline, nothing locked) is left as it is."""
+    if not answers:
+        return works  # nothing searched (offline, a lock without searches): the common case
+    out = []
+    for work in works:
+        said = searched(work, answers) if needs_search(work) else None
+        if said is None or all(o is None for _, _, o in said.asked):
             out.append(work)
-            findings.append(work.finding("doi-suggested", Severity.INFO,
-                                         f"registered as {doi} (title, first author and year "
-                                         "agree): add the DOI", field="DOI", expected=doi))
-    return out, findings
+        elif said.found is not None and said.source == CROSSREF:
+            out.append(dataclasses.replace(work, searched=said, doi=str(said.found["DOI"]).lower()))
+        elif said.found is not None:
+            out.append(dataclasses.replace(work, searched=said, pmid=str(said.found["PMID"])))
+        else:
+            out.append(dataclasses.replace(work, searched=said))
+    return out

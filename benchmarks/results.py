@@ -45,6 +45,7 @@ class Results:
     noop_how: str = "nox -s build"
     audit: dict[str, Series] = field(default_factory=dict)  # bibliography cache warm
     audit_cold: dict[str, Series] = field(default_factory=dict)  # no cache (largest size)
-    refresh: RefreshResult | None = None
+    refresh: dict[str, RefreshResult] = field(default_factory=dict)  # by limits (LIMITS' labels)
+    unreachable: Series | None = None  # the refresh with every registrar unreachable
     preview: dict[str, PreviewResult] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)

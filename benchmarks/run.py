@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from benchmarks import generate, report
-from benchmarks.cases.audit import bench_audit, bench_refresh
+from benchmarks.cases.audit import LIMITS, bench_audit, bench_refresh, bench_unreachable
 from benchmarks.cases.build import bench_build, bench_noop
 from benchmarks.cases.preview import SIZES as PREVIEW_SIZES
 from benchmarks.cases.preview import STAGE as PREVIEW_STAGE
@@ -151,8 +151,14 @@ def measure(args: argparse.Namespace, plan: Plan) -> Results:
                     env={"AUDIT_CACHE_DIR": str(cache)}))):
             res.preview[size] = pv
     if "refresh" in plan.only:
-        res.refresh = stage(f"refresh of {plan.refresh_dois} DOIs", partial(
-            bench_refresh, tools, work / f"R{plan.refresh_dois}", plan.refresh_runs, plan.serial_dois))
+        for label, (rate, concurrency) in LIMITS.items():
+            if f := stage(f"refresh of {plan.refresh_dois} DOIs, ({label}) {rate}/s, {concurrency} "
+                          "at a time", partial(bench_refresh, tools, work / f"R{plan.refresh_dois}",
+                                               plan.refresh_runs, plan.serial_dois, rate, concurrency)):
+                res.refresh[label] = f
+        res.unreachable = stage(
+            f"refresh of {plan.refresh_dois} DOIs, every registrar unreachable",
+            partial(bench_unreachable, tools, work / f"R{plan.refresh_dois}", plan.refresh_runs))
     res.elapsed = time.perf_counter() - t0
     return res
 

@@ -71,8 +71,9 @@ def test_one_round_of_every_case(tmp_path: Path) -> None:
     assert (tmp_path / "work" / "T" / "output" / "manuscript.pdf").is_file()
 
     assert res.noop["T"].n == 1 and (res.audit["T"].n, res.audit_cold["T"].n) == (1, 1)
-    f = res.refresh
-    assert f is not None and (f.n, f.locked, f.serial.n) == (30, [30], 1)
+    assert list(res.refresh) == ["a", "b"]  # the two sets of limits
+    for f in res.refresh.values():
+        assert (f.n, f.locked, f.serial.n, f.singles.n) == (30, [30], 1, 1)
 
     text = report.render(res)
     for target in TARGETS:
@@ -80,7 +81,14 @@ def test_one_round_of_every_case(tmp_path: Path) -> None:
                          r"\| [+-]\d\.\d+ s \(", text, re.M), target
     assert re.search(r"^\| T: whole build, `nox -s build -- --force` ≤ 1\.0 × .* \| \d+\.\d+× ", text, re.M)
     assert re.search(r"^\| T: no-op `nox -s build` ≤ 1\.0 s \| \d+\.\d\d s \| 1 \|", text, re.M)
-    assert re.search(r"^\| refresh of 30 DOIs ≥ 90% .* \| \d+\.\d/s ", text, re.M)
+    assert re.search(r"^\| \(a\) refresh of 30 DOIs at 10/s, 3 at a time, end to end ≤ 5 s \| "
+                     r"\d+\.\d\d s \| 1 \|", text, re.M)
+    assert re.search(r"^\| \(b\) refresh of 30 DOIs at 50/s, 5 at a time, end to end ≤ 3 s \| ", text, re.M)
+    assert re.search(r"^\| \(a\) the same 30 DOIs asked singly at 10/s, 3 at a time ≥ 3 s, the "
+                     r"ceiling \(extrapolated from 30\) \| \d+ s \(ceiling 3 s\) \| 1 \|", text, re.M)
+    assert res.unreachable is not None and res.unreachable.n == 1
+    assert re.search(r"^\| refresh of 30 DOIs, every registrar unreachable, ≤ 5 s \| \d+\.\d\d s \| 1 \|",
+                     text, re.M)
     assert "**Not a full run**" in text and "records locked [30]" in text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import random
 import resource
 import shutil
@@ -537,6 +538,21 @@ def test_a_malformed_lock_is_one_line_error(tmp_path: Path, lock: str, words: st
     md = project(tmp_path, "Text.")
     (tmp_path / "references.lock.json").write_text(lock)
     err = assert_input_error(audit_cli(md, cwd=tmp_path), f"{tmp_path / 'references.lock.json'}:1")
+    assert words in err
+
+
+@pytest.mark.parametrize(("args", "env", "words"), [
+    (["--refresh", "--max-concurrency", "0"], {}, "at least 1, not 0"),
+    (["--refresh"], {"AUDIT_MAX_CONCURRENCY": "many"}, "at least 1, not 'many'"),
+    (["--recheck-missing"], {}, "--recheck-missing asks the sources again: use it with --refresh"),
+], ids=["option", "environment", "recheck-without-refresh"])
+def test_a_refresh_setting_that_cannot_be_used_is_one_line_error(
+        tmp_path: Path, args: list[str], env: dict[str, str], words: str) -> None:
+    md = project(tmp_path, "Text.")
+    proc = subprocess.run([sys.executable, "-m", "audit", str(md), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env, "AUDIT_CROSSREF_URL": "http://127.0.0.1:9"})
+    err = assert_input_error(proc, "")
     assert words in err
 
 

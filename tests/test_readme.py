@@ -198,6 +198,18 @@ def check_tests(project: Path, paper: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__"))
     out = ok(shell("nox -s tests -- --collect-only -q tests/test_identifiers.py", project))
     assert "nox > pytest" in out and re.search(r"\d+ tests collected", out)
+    # .ci/run's MANUSCRIPT_AUDIT_REQUIRE_BROWSER=1 reaches pytest through nox: with no
+    # chromium, a browser test fails (it would be skipped without the variable)
+    (project / "tests" / "test_needs_a_browser.py").write_text(
+        'pytest_plugins = ("tests.browser",)\n\n\n'
+        "def test_needs_a_browser(browser_page: object) -> None:\n    pass\n")
+    no_chromium = {"CHROMIUM": str(project / "no-chromium")}
+    skipped = ok(shell("nox -s tests -- -q -rs tests/test_needs_a_browser.py", project, no_chromium))
+    assert "1 skipped" in skipped and "no chromium" in skipped, skipped
+    failed = shell("nox -s tests -- -q tests/test_needs_a_browser.py", project,
+                   {**no_chromium, "MANUSCRIPT_AUDIT_REQUIRE_BROWSER": "1"})
+    assert failed.returncode != 0 and "1 error" in failed.stdout, failed.stdout[-2000:]
+    assert "MANUSCRIPT_AUDIT_REQUIRE_BROWSER=1 requires it" in failed.stdout
 
 
 def check_lint(project: Path, paper: Path) -> None:
@@ -329,6 +341,7 @@ def test_the_quick_start_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"python3 -m venv \S+", ci) and "pip install --quiet nox" in ci
     assert ci.rstrip().splitlines()[-1] == "nox -s tests"
+    assert "export MANUSCRIPT_AUDIT_REQUIRE_BROWSER=1" in ci  # CI always has the browser
 
 
 # --- the README's examples ---------------------------------------------------------------------

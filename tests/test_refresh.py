@@ -12,18 +12,25 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
+from audit import lock as lock_module
+from audit import refresh
+from audit.sources import Settings, Sources
 from audit.sources.fake import (
     FakeRegistrar,
     aliases_from_citations_tsv,
     arxiv_from_csl,
     records_from_csl,
 )
-from tests.conftest import SOURCE_URLS, need_shared, public_records, run_audit
+from audit.sources.http import FAIL_FAST_AFTER
+from tests.conftest import ROOT, SOURCE_URLS, need_shared, public_records, run_audit
 
 CORPUS = ("corpora", "meta-review")
 
@@ -68,6 +75,7 @@ def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> Non
                        aliases=corpus_aliases(), arxiv=corpus_preprints()) as server:
         online = run_audit([*meta_review_args(base, lock), "--refresh"], server)
         fetched = {path for path, _ in server.requests}
+        listed = {doi for batch in server.listed_dois for doi in batch}  # asked many at a time
     assert online.returncode == 1, online.stderr  # the retraction is an error
     report = json.loads(online.stdout)
     codes = {(f["code"], f["key"]) for f in report["findings"]}
@@ -77,8 +85,9 @@ def test_meta_review_end_to_end_with_refresh_then_offline(tmp_path: Path) -> Non
     assert not [f for f in report["findings"] if f["code"] == "metadata-mismatch"
                 and f["severity"] == "error"]
     locked = json.loads(lock.read_text())["records"]
-    cited_dois = {f for f in fetched if f.startswith("/works/")}
-    assert len(locked) >= 60 and len(cited_dois) >= len(locked)
+    singly = {unquote(f.split("?")[0]).removeprefix("/works/").lower() for f in fetched
+              if f.startswith("/works/")}
+    assert len(locked) >= 60 and set(locked) <= listed | singly and len(listed) >= 60
     assert all(entry["provenance"]["source"] in ("crossref", "doi.org") for entry in locked.values())
     # its arXiv preprints and PMCIDs, as cited (with or without a version), locked too
     sections = json.loads(lock.read_text())
@@ -241,7 +250,8 @@ def test_printed_reference_list_surfaces_its_real_errors(tmp_path: Path) -> None
     served = public_records()
     with FakeRegistrar(served) as server:
         proc = run_audit(["--reference-text", str(printed), "--refresh", "--lock",
-                          str(tmp_path / "lock.json"), "--format", "json"], server)
+                          str(tmp_path / "lock.json"), "--format", "json"], server,
+                         env={"NCBI_API_KEY": "fake"})  # PubMed's pace with a key: 10 a second
         searches = [p for p, _ in server.requests if p.startswith("/works?")]
     assert proc.returncode == 0, proc.stderr  # typos are warnings, not errors
     report = json.loads(proc.stdout)
@@ -262,10 +272,14 @@ def test_printed_reference_list_surfaces_its_real_errors(tmp_path: Path) -> None
                if f["code"] == "doi-missing" and f["severity"] == "info"}
     assert len(matched) == len(served) == 16
     assert len(searches) >= 16
-    # and the rest cannot be verified: said so, not passed silently
-    unverifiable = [f for f in report["findings"]
-                    if f["code"] == "doi-missing" and f["severity"] == "warning"]
-    assert len(unverifiable) == 40 - 16 - 2  # 1 and 30 are web pages, not articles
+    # and this registrar holds none of the rest (the review's public records give no DOI for
+    # them): each is said to be not found, naming what was searched, not passed silently
+    not_found = [f for f in report["findings"] if f["code"] == "reference-not-found"]
+    assert len(not_found) == 40 - 16 - 2  # 1 and 30 are web pages, not articles
+    assert not {f["key"] for f in not_found} & matched
+    assert all(f["severity"] == "warning" and "Crossref" in f["message"] for f in not_found)
+    assert not [f for f in report["findings"] if f["code"] == "doi-missing"
+                and f["severity"] == "warning"]  # no "cannot be checked" besides
     assert len(json.loads((tmp_path / "lock.json").read_text())["records"]) == 16
 
 
@@ -341,3 +355,160 @@ def test_manuscript_error_while_comparing_beside_exits_2(tmp_path: Path) -> None
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"error: {md}:") and "YAML" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+# --- negative answers in the lock; offline verdicts equal online ones ---------------------
+
+UNKNOWN_DOI, UNKNOWN_PMID = "10.9999/never-registered", "39999999"
+
+
+def _not_found_case(tmp_path: Path) -> tuple[Path, dict[str, dict[str, Any]], dict[str, Any]]:
+    """A manuscript whose references include DOIs and PMIDs that no source knows (alone, and
+    side by side), one DOI that only doi.org knows, a PMID PubMed knows, and a typo; with the
+    registrar's records and PubMed's."""
+    _, records = meta_review()
+    good = valid_dois(records)[:5]
+    known = {**records[good[4]], "PMID": "31000001"}
+    items = [{**records[doi], "id": f"w{i}"} for i, doi in enumerate(good[:4])]
+    items[1]["title"] = "A title altogether different from the registered one"
+    items += [
+        {**records[good[4]], "id": "w4", "PMID": "31000001"},
+        {"id": "w5", "type": "article-journal", "title": "Never registered", "DOI": UNKNOWN_DOI,
+         "author": [{"family": "Nobody", "given": "A."}], "issued": {"date-parts": [[2020]]}},
+        {"id": "w6", "type": "article-journal", "title": "Never indexed", "PMID": UNKNOWN_PMID,
+         "author": [{"family": "Nobody", "given": "B."}], "issued": {"date-parts": [[2021]]}},
+        {"id": "w7", "type": "article-journal", "title": "Neither", "DOI": "10.9999/never-either",
+         "PMID": "39999998", "author": [{"family": "Nobody", "given": "C."}],
+         "issued": {"date-parts": [[2022]]}},
+    ]
+    (tmp_path / "refs.json").write_text(json.dumps(items))
+    md = tmp_path / "paper.md"
+    md.write_text("---\nbibliography: refs.json\n---\n\n"
+                  + " ".join(f"[@w{i}]" for i in range(len(items))) + "\n")
+    return md, records, {"31000001": known}
+
+
+def test_offline_from_a_fresh_lock_equals_the_online_audit_code_by_code(tmp_path: Path) -> None:
+    md, records, pubmed = _not_found_case(tmp_path)
+    _, _, elsewhere = valid_dois(records)[:3]  # w2's DOI: doi.org's record, not Crossref's
+    with FakeRegistrar(records, pubmed=pubmed, scenarios={elsewhere: "crossref-404"}) as server:
+        online = run_audit([str(md), "--refresh", "--format", "json"], server)
+    assert online.returncode == 1, online.stderr
+    offline = run_audit([str(md), "--format", "json"])  # no network at all
+    assert offline.returncode == 1, offline.stderr
+    found_online = json.loads(online.stdout)["findings"]
+    found_offline = json.loads(offline.stdout)["findings"]
+    codes = {(f["key"], f["code"]) for f in found_online}
+    assert {("w5", "doi-not-found"), ("w6", "pmid-not-found"), ("w7", "doi-not-found"),
+            ("w7", "pmid-not-found"), ("w1", "metadata-mismatch")} <= codes
+    assert not [f for f in found_online if f["code"] == "unverified"]
+    assert Counter((f["key"], f["code"]) for f in found_offline) == Counter(
+        (f["key"], f["code"]) for f in found_online)
+    assert found_offline == found_online  # messages, fields and places too
+    # what the lock says of them: when, from where, what the source said
+    absent = json.loads((tmp_path / "references.lock.json").read_text())["not-found"]
+    assert set(absent) == {"doi", "pubmed"}
+    assert set(absent["doi"]) == {UNKNOWN_DOI, "10.9999/never-either"}
+    assert {UNKNOWN_PMID, "39999998"} <= set(absent["pubmed"])
+    entry = absent["doi"][UNKNOWN_DOI]
+    assert entry["provenance"] == {"source": "doi.org", "url": f"{server.url}/{UNKNOWN_DOI}"}
+    assert entry["reason"].startswith("HTTP 404 from") and entry["fetched"].endswith("Z")
+    assert "cannot get document summary" in absent["pubmed"][UNKNOWN_PMID]["reason"]
+
+
+def test_a_locked_absence_is_asked_again_after_max_age_or_with_recheck_missing(
+        tmp_path: Path) -> None:
+    md, records, pubmed = _not_found_case(tmp_path)
+    lock = tmp_path / "references.lock.json"
+    args = [str(md), "--refresh", "--format", "json"]
+    with FakeRegistrar(records, pubmed=pubmed) as server:
+        assert run_audit(args, server).returncode == 1
+    # the DOI has been registered since, and PubMed has indexed the PMID
+    registered = {**records, UNKNOWN_DOI: {"DOI": UNKNOWN_DOI, "type": "article-journal",
+                                           "title": "Never registered",
+                                           "author": [{"family": "Nobody", "given": "A."}],
+                                           "issued": {"date-parts": [[2020]]}}}
+    indexed = {**pubmed, UNKNOWN_PMID: {"type": "article-journal", "title": "Never indexed",
+                                        "author": [{"family": "Nobody", "given": "B."}],
+                                        "issued": {"date-parts": [[2021]]}}}
+    with FakeRegistrar(registered, pubmed=indexed) as server:
+        again = run_audit(args, server)  # within --max-age: the lock's word stands
+        asked_again = server.count(UNKNOWN_DOI) + sum(UNKNOWN_PMID in ids for ids in server.esummary_ids)
+    assert asked_again == 0
+    assert {(f["key"], f["code"]) for f in json.loads(again.stdout)["findings"]} >= {
+        ("w5", "doi-not-found"), ("w6", "pmid-not-found")}
+    # the PMID's answer is a year and more old: asked again, now a record
+    data = json.loads(lock.read_text())
+    data["not-found"]["pubmed"][UNKNOWN_PMID]["fetched"] = "2000-01-01T00:00:00Z"
+    lock.write_text(json.dumps(data, indent=2))
+    with FakeRegistrar(registered, pubmed=indexed) as server:
+        aged = run_audit(args, server)
+        pmids_asked = [p for ids in server.esummary_ids for p in ids]
+        dois_asked = server.count(UNKNOWN_DOI)
+    assert UNKNOWN_PMID in pmids_asked and "39999998" not in pmids_asked and dois_asked == 0
+    codes = {(f["key"], f["code"]) for f in json.loads(aged.stdout)["findings"]}
+    assert ("w6", "pmid-not-found") not in codes and ("w5", "doi-not-found") in codes
+    data = json.loads(lock.read_text())
+    assert UNKNOWN_PMID in data["pubmed"] and UNKNOWN_PMID not in data["not-found"]["pubmed"]
+    # --recheck-missing: every locked absence asked again at once
+    with FakeRegistrar(registered, pubmed=indexed) as server:
+        rechecked = run_audit([*args, "--recheck-missing"], server)
+        dois_asked = server.count(UNKNOWN_DOI)
+        pmids_asked = [p for ids in server.esummary_ids for p in ids]
+    assert dois_asked >= 1 and "39999998" in pmids_asked and UNKNOWN_PMID not in pmids_asked
+    codes = {(f["key"], f["code"]) for f in json.loads(rechecked.stdout)["findings"]}
+    assert ("w5", "doi-not-found") not in codes and ("w7", "doi-not-found") in codes
+    data = json.loads(lock.read_text())
+    assert UNKNOWN_DOI in data["records"]
+    assert set(data["not-found"]) == {"doi", "pubmed"}
+    assert set(data["not-found"]["doi"]) == {"10.9999/never-either"}
+
+
+def test_recheck_missing_without_refresh_is_a_one_line_error(tmp_path: Path) -> None:
+    md, _, _ = _not_found_case(tmp_path)
+    proc = run_audit([str(md), "--recheck-missing"])
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: --recheck-missing") and "--refresh" in line
+
+
+# --- an unreachable registrar ---------------------------------------------------------------
+
+
+def test_a_thousand_dois_with_every_registrar_unreachable_end_at_once(tmp_path: Path) -> None:
+    """Nothing listens: after a few refused connections the host is given up, and every DOI
+    and PMID still waiting is unverified at once, "unreachable"; nothing is locked."""
+    with FakeRegistrar({}) as server:
+        url = server.url  # closed after this block: connections are refused
+    sources = Sources(Settings(crossref_url=url, doi_url=url, pubmed_url=url, pmc_url=url,
+                               arxiv_url=url), total_deadline=60.0, deadline_per_item=1.0)
+    dois = [f"10.5555/work.{i:04d}" for i in range(1000)]
+    pmids = [str(30000000 + i) for i in range(50)]
+    lockfile = lock_module.Lock.load(tmp_path / "references.lock.json")
+    failed = refresh.fetch(dois, pmids, lockfile, sources, timedelta(days=365),
+                           arxiv_ids=["2101.01234"], pmcids=["PMC123"])
+    host = sources.client.host(url)
+    assert host.down is not None and "unreachable" in host.down
+    for answers, asked in ((failed.dois, dois), (failed.pmids, pmids),
+                           (failed.arxiv, ["2101.01234"]), (failed.pmcids, ["PMC123"])):
+        assert set(answers) == set(asked)
+        assert {o.status for o in answers.values()} == {"unverified"}
+        assert all("could not connect" in (o.reason or "") for o in answers.values())
+    # the connections tried: the few that failed in a row, and those already under way
+    assert host.attempts <= FAIL_FAST_AFTER + sources.client.max_concurrency
+    assert not (tmp_path / "references.lock.json").exists()
+
+
+def test_the_review_with_the_network_down_says_the_registrar_was_unreachable(
+        tmp_path: Path) -> None:
+    lock = tmp_path / "references.lock.json"
+    proc = run_audit([str(ROOT / "manuscript" / "review.md"), "--refresh", "--lock", str(lock),
+                      "--format", "json"])  # no server: every source's address refuses
+    assert proc.returncode == 0, proc.stderr  # unverified does not fail by default
+    report = json.loads(proc.stdout)
+    about_ids = [f for f in report["findings"] if f["field"] in ("DOI", "PMID")
+                 and f["code"] not in ("doi-malformed", "doi-short")]
+    assert about_ids and {f["code"] for f in about_ids} == {"unverified"}
+    assert all("unreachable" in f["message"] and "not asked again" in f["message"]
+               for f in about_ids)
+    assert not lock.exists()

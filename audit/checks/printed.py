@@ -4,7 +4,7 @@ that no registered record matches."""
 from __future__ import annotations
 
 from audit.model import Finding, Inputs, Severity, Work
-from audit.works import needs_search
+from audit.works import lacks_doi
 
 
 def check_parsed(inputs: Inputs) -> list[Finding]:
@@ -15,7 +15,9 @@ def check_parsed(inputs: Inputs) -> list[Finding]:
 
 
 def check_unmatched(works: list[Work]) -> list[Finding]:
-    """doi-missing: a printed reference still without a DOI (none printed, none matched)."""
+    """doi-missing: a printed reference still without a DOI (none printed, none matched), and
+    that the registrars' searches did not settle (found or not: see checks.existence)."""
     return [work.finding("doi-missing", Severity.WARNING,
                          "no DOI printed and no registered record matches: cannot be verified")
-            for work in works if work.origin == "printed" and needs_search(work)]
+            for work in works if work.origin == "printed" and lacks_doi(work)
+            and (work.searched is None or not work.searched.complete)]

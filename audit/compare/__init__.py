@@ -17,7 +17,9 @@ and returns one :class:`Difference` per field that really differs:
 
 A field that is absent or empty on either side is not compared.  The building
 blocks (:func:`normalize_text`, :func:`expand_page_range`, :func:`names_match`,
-:func:`journal_matches`, :func:`title_similarity`, :func:`year_of`) are public.
+:func:`journal_matches`, :func:`title_similarity`, :func:`year_of`) are public, and so is
+:func:`agreement`: whether a record is the work a reference describes at all (title, first
+author, year and journal), which decides a search's candidates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 from audit.compare.authors import grade_author, names_match
 from audit.compare.journals import grade_container, journal_matches
+from audit.compare.match import Agreement, agreement, best_agreement
 from audit.compare.numbers import (
     expand_page_range,
     grade_issue,
@@ -40,7 +43,10 @@ from audit.compare.titles import grade_title, title_similarity
 
 __all__ = [
     "FIELDS",
+    "Agreement",
     "Difference",
+    "agreement",
+    "best_agreement",
     "compare_works",
     "describe_difference",
     "expand_page_range",

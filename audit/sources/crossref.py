@@ -1,5 +1,9 @@
-"""Crossref's REST API: a DOI's record (``GET /works/{doi}``), bibliographic search
+"""Crossref's REST API: a DOI's record (``GET /works/{doi}``), many DOIs' records at once
+(``GET /works?filter=doi:A,doi:B&rows=N&select=…``, a ``work-list``), bibliographic search
 (``GET /works?query.bibliographic=…``), and Crossref's ``work`` format as CSL JSON.
+
+List queries (the DOIs' and the searches') are paced apart from single lookups: Crossref
+may limit them apart (:meth:`~audit.sources.http.Client.limiter`, ``lists=True``).
 
 :func:`crossref_to_csl` turns a Crossref ``work`` message into the CSL JSON item the
 checks compare (update relations kept: retractions, expressions of concern,
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
@@ -22,6 +26,18 @@ __all__ = ["DEFAULT_URL", "Crossref", "crossref_to_csl", "csl_to_crossref", "par
 
 DEFAULT_URL = "https://api.crossref.org"
 SOURCE = "crossref"
+# The fields of a work a list query asks for (``select=``): those :func:`crossref_to_csl`
+# reads, the notices (``updated-by``, ``update-to``) among them, so that a record from a list
+# is the record ``/works/{doi}`` gives (a test holds the two to it)
+SELECT = ("DOI", "type", "title", "subtitle", "author", "editor", "container-title",
+          "short-container-title", "ISSN", "issn-type", "issued", "published-print",
+          "published-online", "published", "volume", "issue", "page", "publisher", "URL",
+          "ISBN", "updated-by", "update-to")
+# A list query's URL, as sent (percent-encoded, the mailto included), stays within this many
+# characters: half the 8,000 that RFC 9110 asks servers to accept (and the 8 KiB request line
+# of common proxies and servers), room for about 100 DOIs
+MAX_URL = 4000
+MAX_BATCH = 100  # DOIs in one list query (rows=), whatever their length
 
 
 # --------------------------------------------------------------------------- conversion
@@ -245,6 +261,29 @@ def parse_work(response: httpx.Response) -> tuple[dict[str, Any] | None, str | N
         return None, f"unexpected Crossref answer ({type(exc).__name__}: {exc})"
 
 
+def parse_work_list(response: httpx.Response) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """The CSL records in a 200 answer to a list query (a ``work-list``), by lower-case DOI,
+    or why there are none. An item that is not a usable work is left out (its DOI is then
+    asked singly)."""
+    data, problem = load_json(response)
+    if problem is not None:
+        return {}, problem
+    message = data.get("message") if isinstance(data, dict) else None
+    items = message.get("items") if isinstance(message, dict) else None
+    if not (isinstance(data, dict) and data.get("status") == "ok"
+            and data.get("message-type") == "work-list" and isinstance(items, list)):
+        return {}, "unexpected Crossref answer (not a work-list message)"
+    records: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("DOI"), str)):
+            continue
+        try:
+            records[item["DOI"].strip().lower()] = crossref_to_csl(item)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+    return records, None
+
+
 def _search_items(response: httpx.Response) -> tuple[list[dict[str, Any]] | None, str | None]:
     content_type = response.headers.get("content-type", "").lower()
     if "html" in content_type:
@@ -287,13 +326,54 @@ class Crossref:
         return await self.client.get(session, self.client.limiter(self.url), self.work_url(doi),
                                      "application/json", trace)
 
+    def list_url(self, dois: list[str]) -> str:
+        """The list query for these DOIs' records (``filter=doi:A,doi:B``, ``rows``,
+        ``select``), as sent but for the session's mailto."""
+        return str(httpx.URL(f"{self.url}/works", params={
+            "filter": ",".join(f"doi:{doi}" for doi in dois), "rows": str(len(dois)),
+            "select": ",".join(SELECT)}))
+
+    def batches(self, dois: Iterable[str], size: int = MAX_BATCH) -> list[list[str]]:
+        """``dois`` in list queries of at most ``size`` DOIs whose URLs, as sent, stay within
+        :data:`MAX_URL` characters. A DOI with a comma cannot be one of a filter's values: it
+        is left out (to be asked singly)."""
+        mailto = f"mailto={quote_plus(self.client.mailto, safe='')}&" if self.client.mailto else ""
+        # the URL's length with no DOI, rows at its longest; then each DOI adds its own
+        fixed = len(self.list_url([])) + len(mailto) + len(str(size))
+        out: list[list[str]] = []
+        batch: list[str] = []
+        length = fixed
+        for doi in dois:
+            if "," in doi:
+                continue
+            more = len(quote_plus(f"doi:{doi}", safe="")) + len(quote_plus(",", safe=""))
+            if batch and (len(batch) >= size or length + more > MAX_URL):
+                out.append(batch)
+                batch, length = [], fixed
+            batch.append(doi)
+            length += more
+        return [*out, batch] if batch else out
+
+    async def works(self, session: httpx.AsyncClient, dois: list[str], trace: Trace
+                    ) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """Crossref's records for these DOIs from one list query, by lower-case DOI (those it
+        has; the others are not in its answer), or why there is no answer."""
+        url = self.list_url(dois)
+        response, problem = await self.client.get(session, self.client.limiter(self.url, lists=True),
+                                                  url, "application/json", trace)
+        if response is None:
+            return {}, problem or "no response"
+        if response.status_code != 200:
+            return {}, f"HTTP {response.status_code} from {url}"
+        return parse_work_list(response)
+
     def search_many(self, queries: Iterable[str], rows: int = 5) -> list[Outcome]:
         """One bibliographic query per reference (``/works?query.bibliographic=``): each
         an outcome whose ``candidates`` are Crossref's records, best first."""
         return run_sync(self._search_many(list(queries), rows))
 
     async def _search_many(self, queries: list[str], rows: int) -> list[Outcome]:
-        limiter = self.client.limiter(self.url)
+        limiter = self.client.limiter(self.url, lists=True)
         async with self.session() as session:
 
             async def one(query: str, trace: Trace) -> Outcome:

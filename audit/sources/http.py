@@ -3,9 +3,16 @@
 - **Pacing**: one :class:`RateLimiter` per host, shared by every request to it, that
   follows the limit the host advertises (``X-Rate-Limit-Limit`` / ``-Interval``) or the
   limit a source documents (NCBI's), a little under it;
-- **concurrency**: at most ``max_concurrency`` requests of a run in flight;
+  a host's list queries (``lists=True``) paced apart from its single lookups, since a
+  host may limit them apart (Crossref's pools for lists and for single records);
+- **concurrency**: at most ``max_concurrency`` requests in flight to one host (one
+  :class:`Host`, shared by every request to it), fewer when the host advertises fewer
+  (``X-Concurrency-Limit``), one fewer after each 429;
 - **retries**: 429 and 5xx answers, resets and time-outs are retried (``max_retries``
   attempts per URL) with exponential back-off, honouring ``Retry-After``;
+- **fail fast**: after ``FAIL_FAST_AFTER`` connection failures in a row to one host
+  (refused, DNS, TLS, connect time-out) the host is given up for the run: every request
+  still waiting for it ends at once with the reason, none is sent;
 - **deadline**: a run of requests ends after ``total_deadline`` seconds plus
   ``deadline_per_item`` for each thing asked; what is left is ``unverified``.
 
@@ -17,13 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import random
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -46,6 +54,10 @@ SCHEDULE_GUARD = 0.03  # the schedule's L-1 requests take this much longer than 
 CATCH_UP = 2  # slots a late schedule may make up at once
 MAX_SPARE = 5  # at most this many requests of a window left unused after 429s
 RESCHEDULE_CHECK = 0.05  # seconds: how often a request waiting for its slot looks for a new limit
+# requests in flight to one host unless set otherwise: below the 5 Crossref allows in its polite
+# pool (its public pool allows 1, advertised as X-Concurrency-Limit, which lowers this)
+DEFAULT_CONCURRENCY = 3
+FAIL_FAST_AFTER = 3  # connection failures in a row after which a host is given up for the run
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -85,8 +97,11 @@ def _interval_seconds(value: str) -> float | None:
 
 
 def load_json(response: httpx.Response) -> tuple[Any, str | None]:
-    """The JSON value of a 200 answer, or why there is none (an HTML page, a truncated
-    body, invalid JSON)."""
+    """The JSON value of a 200 answer, or why there is none (an HTML page, invalid JSON).
+
+    The answer arrived whole (a body cut short in transit is the client's error, "truncated
+    response from …"), so a body that does not parse is "invalid JSON in response", even
+    where it reads as JSON cut short."""
     content_type = response.headers.get("content-type", "").lower()
     text = response.text
     if "html" in content_type or text.lstrip()[:1] == "<":
@@ -94,9 +109,8 @@ def load_json(response: httpx.Response) -> tuple[Any, str | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        if text.strip() and exc.pos >= len(text.rstrip()):
-            return None, f"truncated response ({len(response.content)} bytes)"
-        return None, f"invalid JSON in response ({exc.msg} at char {exc.pos})"
+        return None, (f"invalid JSON in response ({exc.msg} at char {exc.pos} of "
+                      f"{len(response.content)} bytes)")
 
 
 class RateLimiter:
@@ -208,6 +222,112 @@ class RateLimiter:
                 self._set(*self.advertised, force=True)
 
 
+class Host:
+    """One host as every request of a client to it sees it (across threads and event loops):
+    at most ``cap`` requests in flight, and whether it can be reached at all.
+
+    ``cap`` starts at the client's ``max_concurrency``; a host that advertises fewer
+    (``X-Concurrency-Limit``) lowers it, and so does each 429 (by one, down to one). After
+    ``FAIL_FAST_AFTER`` connection failures in a row (any answer resets the count) the
+    host is ``down``: the reason, given to every request still waiting for it.
+    """
+
+    def __init__(self, name: str, cap: int) -> None:
+        self.name = name
+        self.cap = max(1, cap)
+        self.busy = 0  # requests in flight
+        self.attempts = 0  # requests sent (connections tried), for the whole client
+        self.failures = 0  # connection failures in a row
+        self.down: str | None = None
+        self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+        self._mutex = threading.Lock()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, ready: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """One of the host's ``cap`` places for a request in flight, for the block, once
+        ``ready()`` (its turn at the rate limiter) is over. A place taken while the cap was
+        higher is given back, and waited for again, if the cap fell in the meantime."""
+        while True:
+            await self._enter()
+            try:
+                if self.down is None:
+                    await ready()
+            except BaseException:
+                self._release()
+                raise
+            with self._mutex:
+                crowded = self.busy > self.cap
+            if not crowded or self.down is not None:
+                break
+            self._release()
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _enter(self) -> None:
+        """Wait for a place (waiters are let in in the order they came), and take it."""
+        loop = asyncio.get_running_loop()
+        with self._mutex:
+            waiter = None
+            if self.busy < self.cap and not self._waiting:
+                self.busy += 1
+            else:
+                waiter = loop.create_future()
+                self._waiting.append((loop, waiter))
+        if waiter is not None:
+            try:
+                await waiter  # the place is counted for us when we are woken
+            except asyncio.CancelledError:
+                with self._mutex:
+                    woken = (loop, waiter) not in self._waiting
+                    if not woken:
+                        self._waiting.remove((loop, waiter))
+                if woken:
+                    self._release()
+                raise
+
+    def _release(self) -> None:
+        with self._mutex:
+            self.busy -= 1
+            while self._waiting and self.busy < self.cap:
+                loop, waiter = self._waiting.popleft()
+                self.busy += 1
+                loop.call_soon_threadsafe(_wake, waiter)
+
+    def sent(self) -> None:
+        with self._mutex:
+            self.attempts += 1
+
+    def observe(self, headers: httpx.Headers) -> None:
+        """An answer came: the host is reachable; it may advertise a concurrency limit."""
+        with self._mutex:
+            self.failures = 0
+            advertised = headers.get("x-concurrency-limit", "").strip()
+            if advertised.isdigit() and int(advertised) >= 1:
+                self.cap = min(self.cap, int(advertised))
+
+    def rejected(self) -> None:
+        """A 429: one request fewer in flight from now on."""
+        with self._mutex:
+            self.cap = max(1, self.cap - 1)
+
+    def unreachable(self, why: str) -> bool:
+        """A connection failed (``why``); whether the host is now given up."""
+        with self._mutex:
+            self.failures += 1
+            if self.down is None and self.failures >= FAIL_FAST_AFTER:
+                self.down = (f"could not connect to {self.name}: unreachable ({self.failures} "
+                             f"connection failures in a row, the last: {why}); not asked again "
+                             "this run")
+            return self.down is not None
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 @dataclass
 class Trace:
     """How many requests one item took (every retry and fallback counted)."""
@@ -228,7 +348,7 @@ class Client:
         mailto: str | None = None,
         timeout: float = 10.0,
         max_retries: int = 3,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
         total_deadline: float = 120.0,
         backoff_base: float = 0.5,
         deadline_per_item: float = 0.0,
@@ -241,6 +361,7 @@ class Client:
         self.backoff_base = backoff_base
         self.deadline_per_item = deadline_per_item
         self._limiters: dict[str, RateLimiter] = {}  # by host (and documented limit), for every run
+        self._hosts: dict[str, Host] = {}
         self._limiters_mutex = threading.Lock()
 
     @property
@@ -248,9 +369,20 @@ class Client:
         contact = f"; mailto:{self.mailto}" if self.mailto else ""
         return f"manuscript-audit/{__version__} (python-httpx{contact})"
 
-    def limiter(self, base: str, documented: tuple[int, float] | None = None) -> RateLimiter:
-        """The rate limiter of the host of ``base`` (a source's documented limit, else learned)."""
-        key = urlsplit(base).netloc + (f" at {documented}" if documented else "")
+    def host(self, url: str) -> Host:
+        """The host of ``url``: its concurrency cap and whether it can be reached."""
+        name = urlsplit(url).netloc
+        with self._limiters_mutex:
+            if name not in self._hosts:
+                self._hosts[name] = Host(name, self.max_concurrency)
+            return self._hosts[name]
+
+    def limiter(self, base: str, documented: tuple[int, float] | None = None,
+                lists: bool = False) -> RateLimiter:
+        """The rate limiter of the host of ``base`` (a source's documented limit, else learned),
+        of its list queries with ``lists`` (a host may limit them apart from single lookups)."""
+        key = (urlsplit(base).netloc + (" lists" if lists else "")
+               + (f" at {documented}" if documented else ""))
         with self._limiters_mutex:
             if key not in self._limiters:
                 self._limiters[key] = (RateLimiter(*documented, known=True, documented=True)
@@ -315,44 +447,56 @@ class Client:
         accept: str,
         trace: Trace,
     ) -> tuple[httpx.Response | None, str | None]:
-        """GET with bounded retries: a final response (any status) or a reason."""
+        """GET with bounded retries: a final response (any status) or a reason (at once,
+        without a request, once the host is given up)."""
+        host = self.host(url)
         problem = ""
         for attempt in range(1, self.max_retries + 1):
-            await limiter.acquire()
-            trace.attempts += 1
             wait: float | None = None
-            try:
-                # the URL's own query goes as parameters: httpx would otherwise replace it
-                # with the session's (Crossref's mailto, NCBI's tool, email and api_key)
-                target = httpx.URL(url)
-                response = await session.get(target.copy_with(query=None), params=target.params,
-                                             headers={"Accept": accept})
-            except httpx.TooManyRedirects:
-                return None, f"redirect loop (more than {MAX_REDIRECTS} redirects) from {url}"
-            except httpx.TimeoutException as exc:
-                what = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting"
-                problem = f"timed out after {self.timeout:g} s {what} for {url}"
-            except httpx.RemoteProtocolError as exc:
-                text = str(exc)
-                if "body" in text or "incomplete" in text.lower():
-                    problem = f"truncated response from {url} ({text})"
+            async with host.slot(limiter.acquire):
+                if host.down is not None:
+                    return None, host.down
+                trace.attempts += 1
+                host.sent()
+                try:
+                    # the URL's own query goes as parameters: httpx would otherwise replace it
+                    # with the session's (Crossref's mailto, NCBI's tool, email and api_key)
+                    target = httpx.URL(url)
+                    response = await session.get(target.copy_with(query=None),
+                                                 params=target.params, headers={"Accept": accept})
+                except httpx.TooManyRedirects:
+                    return None, f"redirect loop (more than {MAX_REDIRECTS} redirects) from {url}"
+                except httpx.ConnectTimeout:
+                    problem = f"timed out after {self.timeout:g} s connecting to {url}"
+                    if host.unreachable(f"timed out after {self.timeout:g} s connecting"):
+                        return None, host.down
+                except httpx.TimeoutException:
+                    problem = f"timed out after {self.timeout:g} s waiting for {url}"
+                except httpx.RemoteProtocolError as exc:
+                    text = str(exc)
+                    if "body" in text or "incomplete" in text.lower():
+                        problem = f"truncated response from {url} ({text})"
+                    else:
+                        problem = f"connection reset by {url} ({text})"
+                except (httpx.ReadError, httpx.WriteError) as exc:
+                    problem = f"connection reset by {url} ({str(exc) or type(exc).__name__})"
+                except httpx.ConnectError as exc:  # refused, DNS, TLS
+                    problem = f"could not connect to {url} ({exc})"
+                    if host.unreachable(str(exc) or type(exc).__name__):
+                        return None, host.down
+                except httpx.HTTPError as exc:
+                    problem = f"request to {url} failed ({type(exc).__name__}: {exc})"
                 else:
-                    problem = f"connection reset by {url} ({text})"
-            except (httpx.ReadError, httpx.WriteError) as exc:
-                problem = f"connection reset by {url} ({str(exc) or type(exc).__name__})"
-            except httpx.ConnectError as exc:
-                problem = f"could not connect to {url} ({exc})"
-            except httpx.HTTPError as exc:
-                problem = f"request to {url} failed ({type(exc).__name__}: {exc})"
-            else:
-                limiter.observe(response.headers)
-                if response.status_code not in RETRY_STATUSES:
-                    return response, None
-                problem = f"HTTP {response.status_code} from {url}"
-                wait = _retry_after(response.headers)
-                if response.status_code == 429:
-                    limiter.pause(wait if wait is not None else self._backoff(attempt))
-                    limiter.rejected()
+                    limiter.observe(response.headers)
+                    host.observe(response.headers)
+                    if response.status_code not in RETRY_STATUSES:
+                        return response, None
+                    problem = f"HTTP {response.status_code} from {url}"
+                    wait = _retry_after(response.headers)
+                    if response.status_code == 429:
+                        limiter.pause(wait if wait is not None else self._backoff(attempt))
+                        limiter.rejected()
+                        host.rejected()
             if attempt < self.max_retries:
                 await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
         plural = "s" if self.max_retries != 1 else ""

@@ -1,4 +1,5 @@
-"""PubMed: a PMID's record, from NCBI E-utilities, as a DOI's is from Crossref.
+"""PubMed: a PMID's record, from NCBI E-utilities, as a DOI's is from Crossref; and PubMed's
+search, for references without identifiers.
 
 :class:`PubMed` asks NCBI E-utilities' ``esummary`` for document summaries in
 JSON, up to 200 PMIDs a request::
@@ -13,6 +14,14 @@ Every PMID ends as an :class:`~audit.model.Outcome` (``ok`` with a CSL JSON reco
 exception. The HTTP policy is the shared one (:mod:`audit.sources.http`), paced at
 NCBI's documented limit: 3 requests a second, 10 with an
 API key (one request of it left unused, as for every limit the client paces to).
+
+A search (:meth:`PubMed.search_many`) asks ``esearch`` for the PMIDs of a query, best
+first, then their summaries::
+
+    GET {base}/entrez/eutils/esearch.fcgi?db=pubmed&term=spine+cryoablation[ti]+AND+tomasian[1au]
+        &retmode=json&retmax=5&sort=relevance
+
+which answers ``{"esearchresult": {"count": "1", "idlist": ["26427837"], …}}``.
 
 :func:`esummary_to_csl` turns a document summary into CSL JSON (so that
 :mod:`audit.compare` grades it as it grades a registrar's record), and
@@ -33,10 +42,12 @@ from audit.model import Outcome, Status, now_iso
 from audit.names import is_initials, is_suffix
 from audit.sources.http import Client, Trace, load_json, run_sync
 
-__all__ = ["PubMed", "csl_to_esummary", "esummary_to_csl"]
+__all__ = ["PubMed", "csl_to_esummary", "esummary_to_csl", "parse_esearch"]
 
 DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov"
 ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
+ESEARCH_PATH = "/entrez/eutils/esearch.fcgi"
+SEARCH_ROWS = 5  # the PMIDs a search keeps, best first
 TOOL = "manuscript-audit"
 MAX_BATCH = 200  # NCBI: up to 200 UIDs in one GET
 LIMIT, KEYED_LIMIT = 3, 10  # requests per second, without and with an API key
@@ -300,6 +311,25 @@ def parse_esummary(response: httpx.Response, pmids: list[str], url_of: Callable[
     return {p: _one(p, result, url_of(p), fetched) for p in pmids}
 
 
+def parse_esearch(response: httpx.Response, url: str) -> tuple[list[str] | None, str]:
+    """The PMIDs of one esearch answer (status 200), best first, or why there are none:
+    ``{"header": …, "esearchresult": {"count": "2", "idlist": ["1", "2"], …}}``; a query
+    PubMed cannot run is ``{"esearchresult": {"ERROR": "…"}}``."""
+    data, problem = load_json(response)
+    result = data.get("esearchresult") if isinstance(data, dict) else None
+    if problem is None and not isinstance(result, dict):
+        said = data.get("error") if isinstance(data, dict) else None
+        problem = "unexpected esearch answer" + (f" ({said})" if said else " (no 'esearchresult')")
+    if problem is not None or not isinstance(result, dict):
+        return None, f"{problem} from {url}"
+    if result.get("ERROR"):
+        return None, f"PubMed: {result['ERROR']} ({url})"
+    ids = result.get("idlist")
+    if not isinstance(ids, list) or not all(normalize_pmid(str(i)) == str(i) for i in ids):
+        return None, f"unexpected esearch answer (no list of PMIDs) from {url}"
+    return [str(i) for i in ids], ""
+
+
 # --------------------------------------------------------------------------- requests
 
 
@@ -362,6 +392,52 @@ class PubMed:
         return {p: (found[v] if v else Outcome(p, "unverified", reason=f"not a PMID: {p!r}",
                                                source=SOURCE))
                 for p, v in valid.items()}
+
+    def search_url(self, term: str, rows: int = SEARCH_ROWS) -> str:
+        """The esearch URL for a query, as shown and locked (no tool, e-mail or key)."""
+        query = urlencode({"db": "pubmed", "term": term, "retmode": "json", "retmax": rows,
+                           "sort": "relevance"})
+        return f"{self.url}{ESEARCH_PATH}?{query}"
+
+    def search_many(self, terms: Iterable[str], rows: int = SEARCH_ROWS) -> list[Outcome]:
+        """One esearch per query (PubMed's syntax: ``words[ti] AND family[1au]``): each an
+        outcome whose ``candidates`` are PubMed's records of the PMIDs found, best first (their
+        document summaries, asked together)."""
+        return run_sync(self.asearch_many(list(terms), rows))
+
+    async def asearch_many(self, terms: list[str], rows: int = SEARCH_ROWS) -> list[Outcome]:
+        limiter = self.client.limiter(self.url, documented=(self.limit, 1.0))
+        async with self.client.session(self.credentials) as session:
+
+            async def one(term: str, trace: Trace) -> tuple[list[str] | None, str]:
+                url = self.search_url(term, rows)
+                response, problem = await self.client.get(session, limiter, url, "application/json",
+                                                          trace)
+                if response is None or response.status_code != 200:
+                    status = response.status_code if response is not None else None
+                    return None, problem or f"HTTP {status} from {url}"
+                return parse_esearch(response, url)
+
+            def late(term: str, reason: str, trace: Trace) -> tuple[list[str] | None, str]:
+                return None, reason
+
+            found = await self.client.each(terms, one, late,
+                                           concurrency=min(self.client.max_concurrency, self.limit))
+        pmids = list(dict.fromkeys(p for ids, _ in found for p in ids or []))
+        records = await self.afetch_many(pmids) if pmids else {}
+        fetched = now_iso()
+        out = []
+        for term, (ids, why) in zip(terms, found, strict=True):
+            url = self.search_url(term, rows)
+            failed = next((records[p].reason for p in ids or [] if records[p].status == "unverified"),
+                          None)
+            if ids is None or failed is not None:
+                out.append(Outcome(term, "unverified", reason=failed or why, source=SOURCE, url=url))
+                continue
+            candidates = tuple(r.record for p in ids if (r := records[p]).record is not None)
+            out.append(Outcome(term, "ok", candidates=candidates, source=SOURCE, url=url,
+                               fetched=fetched))
+        return out
 
     def _own(self, pmid: str) -> str:
         """A PMID's own esummary URL (what is locked as its source)."""

@@ -285,7 +285,7 @@ def test_preprints_online_then_offline_from_the_lock(tmp_path: Path) -> None:
     assert offline.returncode == 0 and findings_of(offline) == found
 
 
-def test_an_unknown_preprint_is_an_error_online_unverified_offline_and_never_locked(
+def test_an_unknown_preprint_is_an_error_online_and_offline_from_the_lock(
         tmp_path: Path) -> None:
     items = {item["id"]: item for item in corpus() if item.get("container-title") == "arXiv"}
     md = manuscript(tmp_path, [items["GKPtRdAw"]], "And [@arxiv:2101.99999; @arxiv:1502.01329].")
@@ -295,11 +295,14 @@ def test_an_unknown_preprint_is_an_error_online_unverified_offline_and_never_loc
     assert online.returncode == 1
     assert about(found, "arxiv:2101.99999") == [("arxiv-not-found", "error", "arXiv")]
     assert about(found, "GKPtRdAw") == about(found, "arxiv:1502.01329") == []
-    assert sorted(json.loads((tmp_path / "references.lock.json").read_text())["arxiv"]) == [
-        "1304.7151v1", "1502.01329"]
-    offline = findings_of(run_audit([str(md), "--format", "json"]))
-    assert [(f["key"], f["code"]) for f in offline] == [("arxiv:2101.99999", "unverified")]
-    assert "--refresh" in offline[0]["message"]
+    locked = json.loads((tmp_path / "references.lock.json").read_text())
+    assert sorted(locked["arxiv"]) == ["1304.7151v1", "1502.01329"]
+    # arXiv's word that there is no such article is locked, with its date and source
+    assert list(locked["not-found"]) == ["arxiv"] and list(locked["not-found"]["arxiv"]) == [
+        "2101.99999"]
+    offline = run_audit([str(md), "--format", "json"])
+    assert offline.returncode == 1
+    assert findings_of(offline) == found
 
 
 def test_an_arxiv_outage_is_unverified_and_locks_nothing(tmp_path: Path) -> None:

@@ -274,12 +274,12 @@ def test_pmcids_online_then_the_same_offline(tmp_path: Path) -> None:
     assert list(locked["pmc"]) == ["PMC3508556", "PMC4719068", "PMC5444408"]  # by number
     assert locked["pmc"]["PMC5444408"]["record"]["PMID"] == "28584570"
     assert all(e["provenance"]["source"] == "pmc" for e in locked["pmc"].values())
-    # offline, from the lock: the same findings; the unknown PMCID, never locked, unverified
+    # PMC's word that there is no such article is locked, with its date and source (not the key)
+    absent = locked["not-found"]["pmc"]["PMC99999991"]
+    assert absent["provenance"]["source"] == "pmc" and absent["fetched"].endswith("Z")
+    # offline, from the lock: the same findings, the unknown PMCID's included
     offline = findings_of(run_audit([str(md), "--format", "json"]))
-    unknown = [f for f in offline if f["key"] == "pmc:PMC99999991"]
-    assert [(f["code"], f["field"]) for f in unknown] == [("unverified", "PMCID")]
-    assert [f for f in offline if f not in unknown] == [
-        f for f in found if f["key"] != "pmc:PMC99999991"]
+    assert offline == found
 
 
 def test_a_pmc_outage_is_unverified_and_locks_nothing(tmp_path: Path) -> None:

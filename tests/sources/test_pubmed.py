@@ -13,13 +13,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from audit.compare import compare_works
 from audit.sources import Settings, Sources
 from audit.sources.fake import FakeRegistrar, records_from_csl
 from audit.sources.http import Client
-from audit.sources.pubmed import KEYED_LIMIT, LIMIT, PubMed, csl_to_esummary, esummary_to_csl
+from audit.sources.pubmed import (
+    KEYED_LIMIT,
+    LIMIT,
+    PubMed,
+    csl_to_esummary,
+    esummary_to_csl,
+    parse_esearch,
+)
+from audit.works import pubmed_terms
 from tests.conftest import ROOT, need_shared, public_records, run_audit
 
 MAILTO = "audit-tests@example.org"
@@ -285,7 +294,7 @@ def test_pubmed_disagreements_online_and_the_same_offline(tmp_path: Path) -> Non
     assert findings_of(offline) == found
 
 
-def test_an_unknown_pmid_is_an_error_online_and_unverified_offline(tmp_path: Path) -> None:
+def test_an_unknown_pmid_is_an_error_online_and_offline_from_the_lock(tmp_path: Path) -> None:
     entry = {**review_entries()["sorensen2019"], "PMID": "39999993"}
     no_doi = {k: v for k, v in review_entries()["patchell2005"].items() if k != "DOI"}
     no_doi.update(id="no-doi-unknown-pmid", PMID="39999995")
@@ -299,13 +308,14 @@ def test_an_unknown_pmid_is_an_error_online_and_unverified_offline(tmp_path: Pat
     # not checked through its PMID either: the missing DOI stays a warning
     assert ("doi-missing", "warning", None) in about(found, "no-doi-unknown-pmid")
     assert "cannot get document summary" in found[0]["message"]
-    assert "pubmed" not in json.loads((tmp_path / "references.lock.json").read_text())
-    # as for a DOI the registrar does not know: nothing locked, so unverified offline
+    locked = json.loads((tmp_path / "references.lock.json").read_text())
+    assert "pubmed" not in locked  # no record; PubMed's word that there is none, by PMID:
+    assert list(locked["not-found"]["pubmed"]) == ["39999993", "39999994", "39999995"]
+    assert all(e["provenance"]["source"] == "pubmed" and "cannot get document summary" in e["reason"]
+               for e in locked["not-found"]["pubmed"].values())
+    # as for a DOI the registrar does not know: the same verdicts offline, from the lock
     offline = findings_of(run_audit([str(md), "--format", "json"]))
-    assert sorted((f["key"], f["code"]) for f in offline) == [
-        ("no-doi-unknown-pmid", "doi-missing"), ("no-doi-unknown-pmid", "unverified"),
-        ("pmid:39999994", "unverified"), ("sorensen2019", "unverified")]
-    assert all("--refresh" in f["message"] for f in offline if f["code"] == "unverified")
+    assert offline == found
 
 
 def test_pubmed_outage_is_unverified_and_locks_nothing(tmp_path: Path) -> None:
@@ -428,3 +438,58 @@ def test_a_retracted_publication_type_is_a_retraction_once() -> None:
     assert esummary_to_csl(linked)["updates"] == [
         {"type": "retraction", "source": "PubMed", "PMID": "20137807"}]
     assert "updates" not in esummary_to_csl({"uid": "1", "title": "A.", "pubtype": ["Review"]})
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_a_search_finds_by_title_and_first_author_as_pubmed_does() -> None:
+    """esearch over the review's PubMed records, then their summaries: a title's words in the
+    title field (a misspelt one, which PubMed does not know, dropped), alone or with the
+    first author; a title nobody wrote finds nothing."""
+    printed = {"title": "Direct decompresive surgical resection in the treatment of spinal cord "
+                        "compression caused by metastatic cancer: a randomised trial",
+               "author": [{"family": "Patchell", "given": "RA"}]}
+    title_alone, with_author = pubmed_terms(printed)
+    assert with_author == ("direct decompresive surgical resection treatment spinal cord "
+                           "compression caused metastatic cancer randomised trial[ti] AND "
+                           "patchell[1au]")
+    assert title_alone == with_author.split(" AND ")[0]
+    invented = "deep convolutional priors vertebral cement leakage prediction[ti]"
+    with FakeRegistrar(public_records(), pubmed=public_pubmed()) as server:
+        found = client_for(server, api_key=API_KEY).search_many(
+            [with_author, title_alone, f"{title_alone.split('[')[0]}[ti] AND urch[1au]", invented])
+        asked = [p for p, _ in server.requests]
+    assert [o.status for o in found] == ["ok"] * 4, [o.reason for o in found]
+    assert [[c["PMID"] for c in o.candidates] for o in found] == [["16112300"], ["16112300"], [], []]
+    assert found[0].candidates[0]["title"].startswith("Direct decompressive surgical resection")
+    assert found[0].source == "pubmed" and found[0].fetched
+    assert found[0].url is not None and "esearch.fcgi" in found[0].url and API_KEY not in found[0].url
+    searches = [p for p in asked if "/esearch.fcgi" in p]
+    assert len(searches) == 4 and all("sort=relevance" in p and "retmax=5" in p
+                                      and f"api_key={API_KEY}" in p for p in searches)
+    assert [p for p in asked if "/esummary.fcgi" in p] == [
+        f"/entrez/eutils/esummary.fcgi?tool=manuscript-audit&email={MAILTO.replace('@', '%40')}"
+        f"&api_key={API_KEY}&db=pubmed&id=16112300&retmode=json"]  # the PMIDs found, asked once
+
+
+def test_esearch_answers_are_read_as_pubmed_writes_them() -> None:
+    def answer(body: object, status: int = 200) -> tuple[list[str] | None, str]:
+        return parse_esearch(httpx.Response(status, json=body), "u")
+
+    real = {"header": {"type": "esearch", "version": "0.3"},
+            "esearchresult": {"count": "2", "retmax": "2", "retstart": "0",
+                              "idlist": ["26427837", "29618526"], "translationset": [],
+                              "querytranslation": "spine[ti] AND tomasian[1au]",
+                              "errorlist": {"phrasesnotfound": ["metastsaes"], "fieldsnotfound": []}}}
+    assert answer(real) == (["26427837", "29618526"], "")
+    assert answer({"esearchresult": {"count": "0", "idlist": []}}) == ([], "")
+    assert answer({"esearchresult": {"ERROR": "Invalid query"}})[1] == "PubMed: Invalid query (u)"
+    assert "API rate limit exceeded" in answer({"error": "API rate limit exceeded"})[1]
+    assert answer({"esearchresult": {"idlist": ["not a PMID"]}})[0] is None
+
+
+def test_a_search_pubmed_cannot_answer_is_unverified() -> None:
+    client = Client(mailto=MAILTO, timeout=1.0, backoff_base=0.01, total_deadline=10.0)
+    (outcome,) = PubMed(client, url="http://127.0.0.1:9").search_many(["spine[ti]"])
+    assert outcome.status == "unverified" and outcome.reason and not outcome.candidates

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from audit.model import Outcome
 from audit.sources import Settings
-from audit.sources.crossref import crossref_to_csl, csl_to_crossref
+from audit.sources.crossref import MAX_BATCH, MAX_URL, SELECT, crossref_to_csl, csl_to_crossref
 from audit.sources.doi_org import CSL_JSON
 from audit.sources.fake import (
     RETRACTION_NOTICE,
@@ -23,7 +24,7 @@ from audit.sources.fake import (
     aliases_from_citations_tsv,
     records_from_csl,
 )
-from audit.sources.http import MAX_REDIRECTS, Client
+from audit.sources.http import FAIL_FAST_AFTER, MAX_REDIRECTS, Client
 from audit.sources.registrar import Registrar
 from tests.conftest import SHARED
 
@@ -42,6 +43,7 @@ FAULTS: dict[str, tuple[str, str | None, int]] = {
     "hang": ("unverified", "timed out", 3),
     "truncated": ("unverified", "truncated response", 3),
     "invalid-json": ("unverified", "invalid JSON", 1),
+    "partial-json": ("unverified", "invalid JSON in response", 1),  # whole, but not JSON
     "html200": ("unverified", "HTML page instead of JSON", 1),
     "wrong-doi": ("unverified", "different DOI", 1),
     "redirect-loop": ("unverified", "redirect loop", MAX_REDIRECTS + 1),
@@ -86,7 +88,9 @@ def fake(
         yield server
 
 
-def client_for(server: FakeRegistrar, **options: Any) -> Registrar:
+def client_for(server: FakeRegistrar | str, batch_size: int = MAX_BATCH, **options: Any
+               ) -> Registrar:
+    """The registrar client at ``server`` (a fake, or a URL); ``batch_size`` 1: every DOI singly."""
     policy: dict[str, Any] = {
         "mailto": MAILTO,
         "timeout": 1.0,
@@ -94,7 +98,8 @@ def client_for(server: FakeRegistrar, **options: Any) -> Registrar:
         "total_deadline": 10.0,
         "backoff_base": 0.01,
     }
-    return Registrar(Client(**{**policy, **options}), server.url, server.url)
+    url = server if isinstance(server, str) else server.url
+    return Registrar(Client(**{**policy, **options}), url, url, batch_size=batch_size)
 
 
 def names(item: dict[str, Any]) -> list[dict[str, str]]:
@@ -232,10 +237,11 @@ def test_fetch_returns_the_record(
 
 
 def test_fetch_many_all_ok_within_max_concurrency(records: dict[str, dict[str, Any]]) -> None:
-    # A generous advertised limit, so concurrency (not the rate limiter) is the bottleneck.
+    # A generous advertised limit, so concurrency (not the rate limiter) is the bottleneck;
+    # every DOI asked singly, so that there are requests to run side by side.
     calls: list[tuple[int, int]] = []
     with FakeRegistrar(records, latency=0.05, rate_limit=1000) as server:
-        client = client_for(server, max_concurrency=4)
+        client = client_for(server, batch_size=1, max_concurrency=4)
         outcomes = client.fetch_many(list(records), progress=lambda d, t: calls.append((d, t)))
         assert server.max_in_flight <= 4
         assert server.max_in_flight >= 2  # it did run requests side by side
@@ -357,7 +363,8 @@ def test_total_deadline_bounds_the_run(
     fake: FakeRegistrar, dois_by_scenario: dict[str, str]
 ) -> None:
     slow, plain = dois_by_scenario["deadline"], dois_by_scenario["plain"]
-    client = client_for(fake, timeout=10.0, total_deadline=1.0)
+    # asked singly (in one list query the slow DOI would hold the other back)
+    client = client_for(fake, batch_size=1, timeout=10.0, total_deadline=1.0)
     start = time.monotonic()
     outcomes = client.fetch_many([slow, plain])
     assert time.monotonic() - start < 4.0  # the server would take 5 s
@@ -369,7 +376,7 @@ def test_total_deadline_bounds_the_run(
 def test_rate_limit_is_respected(records: dict[str, dict[str, Any]]) -> None:
     dois = [d for d in records if d.startswith("10.")][:40]
     with FakeRegistrar(records, rate_limit=20, rate_interval=1.0) as server:
-        outcomes = client_for(server, max_concurrency=8).fetch_many(dois)
+        outcomes = client_for(server, batch_size=1, max_concurrency=8).fetch_many(dois)
         statuses = server.statuses
     assert [o.status for o in outcomes.values()] == ["ok"] * 40
     # The client paces itself below the advertised limit; a stray 429 is recovered from.
@@ -394,3 +401,196 @@ def test_unreachable_registrar_is_unverified() -> None:
     outcome = Registrar(Client(timeout=1.0, backoff_base=0.01), url, url).fetch("10.1234/x")
     assert outcome.status == "unverified"
     assert outcome.reason is not None and "could not connect" in outcome.reason
+
+
+# --------------------------------------------------------------------------- list queries
+
+
+def test_a_list_query_selects_every_field_the_conversion_reads() -> None:
+    """``select=`` keeps whatever :func:`crossref_to_csl` reads: a work with every field it
+    knows (and some it does not) converts the same with only the selected fields, and
+    leaving out any one field that changes the conversion is leaving out a selected one."""
+    message = {
+        "DOI": "10.1234/abc", "type": "journal-article", "title": ["Main"], "subtitle": ["sub"],
+        "author": [{"given": "Ada", "family": "Lovelace"}], "editor": [{"name": "A Board"}],
+        "container-title": ["Journal"], "short-container-title": ["J"], "ISSN": ["1234-5678"],
+        "issn-type": [{"value": "8765-4321", "type": "electronic"}],
+        "issued": {"date-parts": [[2020, 1]]}, "published-print": {"date-parts": [[2020, 2]]},
+        "published-online": {"date-parts": [[2020, 3]]}, "published": {"date-parts": [[2020, 4]]},
+        "volume": "7", "issue": "2", "page": "1-9", "publisher": "P", "URL": "https://doi.org/x",
+        "ISBN": ["9780306406157"], "updated-by": [{"type": "retraction", "DOI": "10.1/n"}],
+        "update-to": [{"type": "correction", "DOI": "10.1/m"}],
+        "reference": [{"key": "r1"}], "abstract": "<jats:p>Text</jats:p>", "license": [],
+        "is-referenced-by-count": 3, "relation": {"is-preprint-of": [{"id": "10.1/p"}]},
+    }
+    selected = {k: v for k, v in message.items() if k in SELECT}
+    # without "issued", the conversion reads the other dates (each in turn)
+    variants = [message, {k: v for k, v in message.items() if k != "issued"},
+                {k: v for k, v in message.items() if k not in ("issued", "published-print")},
+                {k: v for k, v in message.items() if k not in ("ISSN",)}]
+    for full in variants:
+        assert crossref_to_csl({k: v for k, v in full.items() if k in SELECT}) == crossref_to_csl(full)
+        for key in full:
+            without = crossref_to_csl({k: v for k, v in full.items() if k != key})
+            if without != crossref_to_csl(full):
+                assert key in SELECT, key
+    assert set(selected) == set(SELECT)  # and every selected field is one a work has
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> dict[str, dict[str, Any]]:
+    """300 works with long DOIs: lists bounded by the URL's length rather than their count."""
+    return {f"10.5555/{'long-suffix-' * 5}{i:04d}": {
+        "DOI": f"10.5555/{'Long-Suffix-' * 5}{i:04d}",  # registered in another case than asked
+        "type": "article-journal", "title": f"Work {i}", "author": [{"family": "Doe", "given": "J"}],
+        "issued": {"date-parts": [[2000 + i % 20]]}, "container-title": "Journal"} for i in range(300)}
+
+
+def test_many_dois_are_asked_in_list_queries_within_a_safe_url(
+        synthetic: dict[str, dict[str, Any]]) -> None:
+    dois = list(synthetic)
+    with FakeRegistrar(synthetic) as server:
+        outcomes = client_for(server).fetch_many(dois)
+        lists, paths = server.listed_dois, [p for p, _ in server.requests]
+    assert {o.status for o in outcomes.values()} == {"ok"}
+    # matched to the DOIs asked whatever the case of the registered DOI
+    assert all(o.record and o.record["DOI"].lower() == d for d, o in outcomes.items())
+    assert all(o.url == f"{server.url}/works/{d}" and o.source == "crossref"
+               for d, o in outcomes.items())
+    assert sorted(d for batch in lists for d in batch) == sorted(dois)  # each asked once, no single
+    assert len(paths) == len(lists) > 1
+    assert all(len(server.url + p) <= MAX_URL for p in paths)
+    assert all(len(batch) <= MAX_BATCH for batch in lists)
+    assert all(f"rows={len(batch)}" in p and "select=" in p and "mailto=" in p
+               for batch, p in zip(lists, paths, strict=True))
+
+
+def test_a_record_from_a_list_is_the_record_a_single_lookup_gives(
+        records: dict[str, dict[str, Any]]) -> None:
+    """The corpus's records through list queries (with ``select=``) and through
+    ``/works/{doi}``: the same CSL records, retractions included, hence the same findings."""
+    dois = [d for d in records if d.startswith("10.")]
+    retracted = dois[3]
+    with FakeRegistrar(records, scenarios={retracted: "retracted"}, rate_limit=1000) as server:
+        listed = client_for(server, batch_size=8).fetch_many(dois)  # 71: 8 lists, none of one
+        asked_singly = [p for p, _ in server.requests if p.startswith("/works/")]
+        single = client_for(server, batch_size=1).fetch_many(dois)
+    assert asked_singly == []  # every one was in a list's answer
+    assert {d: o.record for d, o in listed.items()} == {d: o.record for d, o in single.items()}
+    assert {d: (o.status, o.source, o.url) for d, o in listed.items()} == {
+        d: (o.status, o.source, o.url) for d, o in single.items()}
+    assert [u["type"] for u in listed[retracted].record["updates"]] == ["retraction"]  # type: ignore[index]
+
+
+def test_a_doi_missing_from_a_list_is_asked_singly_before_any_verdict(
+        records: dict[str, dict[str, Any]]) -> None:
+    plain = [d for d in records if d.startswith("10.")][:6]
+    elsewhere, unknown = plain[4], "10.9999/no-such-work"  # doi.org's, nobody's
+    comma = "10.5555/a,b"  # a comma cannot be one of a filter's values: asked singly
+    served = {**records, comma: {"DOI": comma, "type": "article", "title": "Comma"}}
+    with FakeRegistrar(served, scenarios={elsewhere: "crossref-404"}) as server:
+        outcomes = client_for(server).fetch_many([*plain, unknown, comma.upper()])
+        lists = server.listed_dois
+        singles = [p for p, _ in server.requests if not p.startswith("/works?")]
+    assert lists == [[*plain, unknown]]
+    assert [o.status for o in outcomes.values()] == ["ok"] * 6 + ["not-found", "ok"]
+    assert outcomes[elsewhere].source == "doi.org"
+    assert outcomes[unknown].reason == (f"HTTP 404 from {server.url}/works/{unknown} and from "
+                                        f"{server.url}/{unknown}")
+    assert outcomes[comma.upper()].asked == comma.upper()
+    assert outcomes[comma.upper()].record == {**served[comma]}
+    asked = {unquote(p.split("?")[0]) for p in singles}
+    assert asked == {f"/works/{elsewhere}", f"/{elsewhere}", f"/doi/{elsewhere}",
+                     f"/works/{unknown}", f"/{unknown}", f"/doi/{unknown}", "/works/10.5555/a,b"}
+
+
+def test_a_failed_list_query_leaves_each_doi_to_its_single_lookup(
+        records: dict[str, dict[str, Any]]) -> None:
+    dois = [d for d in records if d.startswith("10.")][:5]
+    with FakeRegistrar(records, scenarios={dois[0]: "500"}) as server:
+        outcomes = client_for(server).fetch_many(dois)
+        statuses = server.statuses
+    assert outcomes[dois[0]].status == "unverified"
+    assert "HTTP 500" in (outcomes[dois[0]].reason or "")
+    assert [outcomes[d].status for d in dois[1:]] == ["ok"] * 4
+    assert statuses.count(500) == 3 + 3  # the list query's attempts, then the DOI's own
+    assert outcomes[dois[0]].attempts == 6
+
+
+def test_the_fake_answers_a_list_query_in_crossrefs_format(
+        records: dict[str, dict[str, Any]]) -> None:
+    import httpx
+
+    dois = [d for d in records if d.startswith("10.")][:3]
+    with FakeRegistrar(records) as server:
+        answer = httpx.get(f"{server.url}/works", params={
+            "filter": ",".join(f"doi:{d.upper()}" for d in [*dois, "10.9999/none"]),
+            "rows": "2", "select": "DOI,title"}).json()
+        refused = httpx.get(f"{server.url}/works", params={"filter": "from-pub-date:2020"})
+    assert (answer["status"], answer["message-type"]) == ("ok", "work-list")
+    message = answer["message"]
+    assert message["total-results"] == 3 and message["items-per-page"] == 2
+    assert [set(item) for item in message["items"]] == [{"DOI", "title"}] * 2
+    assert [item["DOI"].lower() for item in message["items"]] == dois[:2]
+    assert refused.status_code == 400
+    assert refused.json()["message-type"] == "validation-failure"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_list_queries_and_single_lookups_are_paced_apart(
+        records: dict[str, dict[str, Any]]) -> None:
+    """The fake limits list queries to 5 a second and single lookups to 50, each advertised
+    with its own answers: the client learns each limit apart and stays within both."""
+    dois = [d for d in records if d.startswith("10.")][:30]
+    unknown = [f"10.9999/none-{i}" for i in range(6)]  # asked singly, after the lists
+    with FakeRegistrar(records, rate_limit=50, list_rate_limit=5) as server:
+        registrar = client_for(server, batch_size=5)
+        outcomes = registrar.fetch_many([*dois, *unknown])
+        statuses = server.statuses
+    assert [o.status for o in outcomes.values()] == ["ok"] * 30 + ["not-found"] * 6
+    assert len(server.listed_dois) == 7  # the last one, alone, was asked singly
+    assert statuses.count(429) <= 1  # a stray one (a busy machine) is recovered from
+    assert registrar.client.limiter(server.url, lists=True).advertised == (5, 1.0)
+    assert registrar.client.limiter(server.url).advertised == (50, 1.0)
+
+
+def test_an_advertised_concurrency_limit_is_kept(records: dict[str, dict[str, Any]]) -> None:
+    dois = [d for d in records if d.startswith("10.")][:20]
+    with FakeRegistrar(records, latency=0.05, rate_limit=1000, concurrency_limit=2) as server:
+        registrar = client_for(server, batch_size=1, max_concurrency=5)
+        outcomes = registrar.fetch_many(dois)
+        statuses = server.statuses
+    assert {o.status for o in outcomes.values()} == {"ok"}
+    assert registrar.client.host(server.url).cap == 2
+    # at most the requests sent before the first answer told the limit went beyond it
+    assert statuses.count(429) <= 3
+
+
+def test_each_429_lowers_the_concurrency_cap(records: dict[str, dict[str, Any]]) -> None:
+    doi = next(d for d in records if d.startswith("10."))
+    with FakeRegistrar(records, scenarios={doi: "429x2@0"}) as server:
+        registrar = client_for(server, max_concurrency=3)
+        outcome = registrar.fetch(doi)
+    assert (outcome.status, outcome.attempts) == ("ok", 3)
+    assert registrar.client.host(server.url).cap == 1
+
+
+# --------------------------------------------------------------------------- fail fast
+
+
+@pytest.mark.parametrize("batch_size", [MAX_BATCH, 1])
+def test_an_unreachable_registrar_is_given_up_after_a_few_connection_failures(
+        synthetic: dict[str, dict[str, Any]], batch_size: int) -> None:
+    with FakeRegistrar({}) as server:
+        url = server.url  # closed after this block: connections are refused
+    registrar = client_for(url, batch_size=batch_size, total_deadline=600.0)
+    outcomes = registrar.fetch_many(list(synthetic))
+    host = registrar.client.host(url)
+    assert host.down is not None and "unreachable" in host.down
+    assert {o.status for o in outcomes.values()} == {"unverified"}
+    assert {o.reason for o in outcomes.values()} == {host.down}
+    assert host.down.startswith(f"could not connect to {url.removeprefix('http://')}: unreachable")
+    # the connections tried: the few that failed in a row, and those already under way
+    assert host.attempts <= FAIL_FAST_AFTER + registrar.client.max_concurrency

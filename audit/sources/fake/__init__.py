@@ -5,7 +5,11 @@ and PMC), NCBI's PMC ID Converter and arXiv's export API.
 For the tests, the benchmarks, and trying the audit offline (``nox -s fake-registrar``).
 
 Routes
-    ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first;
+    ``/works?query.bibliographic=…&rows=N``  Crossref search: a work-list, best ``score`` first
+                      (BM25 relevance: the nearest records even for a work it does not hold);
+    ``/works?filter=doi:A,doi:B&rows=N&select=…``  Crossref's list query for DOIs: a
+                      ``work-list`` (``message.items``, ``total-results``) of the records it has,
+                      at most ``rows``, each with the fields ``select`` names; another filter: 400;
     ``/works/{doi}``  Crossref JSON (``{"status": "ok", "message-type": "work", ...}``),
                       404 with the plain-text body ``Resource not found.`` for unknown DOIs;
     ``/{doi}``        doi.org content negotiation: 302 to ``/doi/{doi}``;
@@ -19,6 +23,10 @@ Routes
                       from a CSL item (``pubmed``, by PMID; by default every record with a
                       ``PMID``); an unknown PMID gets ``{"uid", "error": "cannot get document
                       summary"}``; more than 200 ids, another ``db`` or ``retmode``: 400.
+    ``/entrez/eutils/esearch.fcgi?db=pubmed&term=…&retmode=json&retmax=N``  PubMed's search
+                      over the same records (``{"esearchresult": {"count", "idlist", …}}``,
+                      see :func:`~audit.sources.fake.data.esearch`): ``ti``, ``1au``, ``au``,
+                      ``dp``, ``ta`` fields joined by ``AND``; another ``db`` or ``retmode``: 400.
     ``/entrez/eutils/esummary.fcgi?db=pmc&id=1,2&retmode=json``  PMC document summaries (by
                       the PMCID's digits), each made from a CSL item (``pmc``, by PMCID; by
                       default every record, PubMed's included, with a ``PMCID``).
@@ -43,6 +51,7 @@ Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``reset``               close the socket with an RST, no response;
     ``hang`` / ``hang:<s>`` send the headers and half the body, then stall (30 s by default);
     ``truncated``           a Content-Length larger than the body sent, then close;
+    ``partial-json``        200 with the first half of the body, whole (Content-Length matches);
     ``invalid-json``        200 with a broken JSON body;
     ``html200``             200 with an HTML error page (text/html);
     ``wrong-doi``           a valid record for another DOI;
@@ -51,6 +60,11 @@ Scenarios, per DOI (a :class:`Scenario` or its string form)
     ``crossref-404``        404 from ``/works/``, the record from doi.org content negotiation;
     ``retracted``           the record carries an ``updated-by`` retraction from Retraction Watch.
 
+In a list query, a DOI's fault (a status, ``reset``, ``hang``, ``truncated``,
+``partial-json``, ``invalid-json``, ``html200``, ``latency``) is the whole answer's; a DOI
+Crossref does not answer for (``404``, ``crossref-404``, ``wrong-doi``, ``redirect-loop``)
+is left out of it, its scenario applying when it is asked singly.
+
 Scenarios keyed by a PMID apply to every esummary request that names it: the status kinds,
 ``latency``, ``reset``, ``invalid-json`` and ``html200``; keyed by a PMCID (``PMC123``), to
 every ID Converter and PMC esummary request that names it; keyed by an arXiv identifier
@@ -58,12 +72,16 @@ every ID Converter and PMC esummary request that names it; keyed by an arXiv ide
 
 With ``rate_limit`` the server advertises ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval``
 and answers 429 + ``Retry-After`` once more than ``rate_limit`` requests arrive in any
-``rate_interval`` seconds.
+``rate_interval`` seconds; Crossref's list queries (``/works?…``) are counted apart, against
+``list_rate_limit`` (by default ``rate_limit``), which their answers advertise. With
+``concurrency_limit`` it advertises ``X-Concurrency-Limit`` and answers 429 + ``Retry-After:
+1`` to a request that arrives while that many are in flight.
 
 By hand::
 
     python -m audit.sources.fake --records references.json [--scenarios s.json] \
-        [--port 8765] [--rate-limit 50] [--latency 0.1]
+        [--port 8765] [--rate-limit 10] [--list-rate-limit 3] [--concurrency-limit 3] \
+        [--latency 0.1]
 """
 
 from __future__ import annotations

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from rapidfuzz.distance import Levenshtein
+
+from audit.compare import normalize_text
 from audit.identifiers import normalize_arxiv, normalize_pmcid, normalize_pmid
 from audit.sources import arxiv as arxiv_api
 from audit.sources import pmc as pmc_api
@@ -46,7 +50,7 @@ class Scenario:
             after = None if retry == "none" else (retry or default)
             return cls(code, times=times, retry_after=after)
         known = {
-            "ok", "reset", "truncated", "invalid-json", "html200", "wrong-doi",
+            "ok", "reset", "truncated", "partial-json", "invalid-json", "html200", "wrong-doi",
             "redirect-loop", "404", "crossref-404", "retracted",
         }  # fmt: skip
         if kind not in known:
@@ -97,29 +101,152 @@ def arxiv_from_csl(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, An
 
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+_K1, _B, _SCALE = 1.2, 0.75, 2.0  # BM25's constants, and a factor to Crossref's scale
+
+
+class _Index:
+    """The records' words, for Crossref-style relevance (BM25 over title, authors, journal,
+    year, volume, issue and pages, as a search engine ranks a bibliographic query)."""
+
+    def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        self.records = records
+        self.size = len(records)
+        self.words: dict[str, list[str]] = {}
+        for doi, record in records.items():
+            names = " ".join(f"{a.get('given') or ''} {a.get('family') or a.get('literal') or ''}"
+                             for a in record.get("author") or [])
+            year = ((record.get("issued") or {}).get("date-parts") or [[""]])[0][0]
+            text = " ".join(str(v) for v in (record.get("title"), names, record.get("container-title"),
+                                             record.get("container-title-short"), year,
+                                             record.get("volume"), record.get("issue"),
+                                             record.get("page")) if v)
+            self.words[doi] = normalize_text(text).split()
+        self.mean = sum(map(len, self.words.values())) / max(self.size, 1)
+        self.df: dict[str, int] = {}
+        for words in self.words.values():
+            for word in set(words):
+                self.df[word] = self.df.get(word, 0) + 1
+
+    def score(self, query: list[str], doi: str) -> float:
+        words = self.words[doi]
+        total = 0.0
+        for word in set(query):
+            tf = words.count(word)
+            if tf:
+                idf = math.log(1 + (self.size - self.df[word] + 0.5) / (self.df[word] + 0.5))
+                total += idf * tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * len(words) / self.mean))
+        return _SCALE * total
+
+
+_INDEXES: list[_Index] = []  # the last few, by their records (a server's, kept for its life)
+
+
+def _index(records: Mapping[str, Mapping[str, Any]]) -> _Index:
+    for index in _INDEXES:
+        if index.records is records and index.size == len(records):
+            return index
+    _INDEXES[:] = [_Index(records), *_INDEXES[:3]]
+    return _INDEXES[0]
 
 
 def search(records: Mapping[str, Mapping[str, Any]], query: str, rows: int) -> list[dict[str, Any]]:
     """Crossref-style bibliographic search: Crossref work items with a ``score``, best first.
 
-    Scores are word overlap between the query and each record's title, authors,
-    journal and year, on roughly Crossref's scale (a clear match scores far above the rest).
-    """
-    wanted = _words(query)
-    scored = []
-    for doi, record in records.items():
-        names = " ".join(str(a.get("family") or a.get("literal") or "")
-                         for a in record.get("author") or [])
-        year = str(((record.get("issued") or {}).get("date-parts") or [[""]])[0][0])
-        haystack = _words(" ".join([str(record.get("title") or ""), names,
-                                    str(record.get("container-title") or ""), year]))
-        overlap = len(wanted & haystack)
-        if overlap:
-            scored.append((100.0 * overlap / max(len(wanted), 1), doi))
+    Relevance is BM25 over each record's title, authors, journal, year, volume, issue and
+    pages, on roughly Crossref's scale: the work a reference describes scores far above the
+    rest, and, as Crossref always answers, a reference to a work it does not hold still gets
+    its nearest records (those sharing words with it)."""
+    index = _index(records)
+    wanted = normalize_text(query).split()
+    scored = [(score, doi) for doi in records if (score := index.score(wanted, doi)) > 0]
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
-    return [{**csl_to_crossref(records[doi]), "score": score} for score, doi in scored[:rows]]
+    return [{**csl_to_crossref(records[doi]), "score": round(score, 3)} for score, doi in scored[:rows]]
+
+
+# --- PubMed's esearch ------------------------------------------------------------------
+
+_CLAUSE = re.compile(r'^\(?\s*"?(?P<text>[^"\[\]]*?)"?\s*(?:\[(?P<tag>[A-Za-z0-9 ]+)\])?\s*\)?$')
+_TAGS = {"ti": "ti", "title": "ti", "1au": "1au", "au": "au", "author": "au", "dp": "dp",
+         "pdat": "dp", "ta": "ta", "journal": "ta"}
+_ESEARCH_STOPWORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into",
+                                "is", "of", "on", "or", "the", "to", "with"})
+
+
+def _pubmed_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What esearch looks a record up by: title words, authors (``family initials``), journal
+    names, year."""
+    authors = []
+    for a in item.get("author") or []:
+        initials = "".join(w[0] for w in normalize_text(str(a.get("given") or "")).split())
+        family = " ".join(str(a.get(k) or "") for k in ("non-dropping-particle", "family"))
+        authors.append(normalize_text(f"{family.strip() or a.get('literal') or ''} {initials}"))
+    year = ((item.get("issued") or {}).get("date-parts") or [[""]])[0][0]
+    journals = {normalize_text(str(item.get(k) or "")) for k in ("container-title",
+                                                                 "container-title-short")}
+    return {"ti": set(normalize_text(str(item.get("title") or "")).split()), "au": authors,
+            "ta": journals - {""}, "dp": str(year)}
+
+
+def _matches(fields: Mapping[str, Any], tag: str, text: str, words: list[str]) -> bool:
+    if tag == "ti":
+        return set(words) <= set(fields["ti"])
+    if tag in ("1au", "au"):
+        names = fields["au"][:1] if tag == "1au" else fields["au"]
+        return any(n == text or n.startswith(text + " ") for n in names)
+    if tag == "dp":
+        start, _, end = text.partition(":")
+        return bool(fields["dp"]) and (start or "0") <= str(fields["dp"]) <= (end.strip() or start)
+    if tag == "ta":
+        return text in set(fields["ta"])
+    everything = set(fields["ti"]) | set(" ".join([*fields["au"], *fields["ta"], fields["dp"]]).split())
+    return set(words) <= everything
+
+
+def _misspelt(word: str, vocabulary: set[str]) -> bool:
+    """A word PubMed would not know at all: not in any title here, but a letter or two from
+    one that is (the fake's few records stand for PubMed's index, in which every real word
+    is)."""
+    return word not in vocabulary and len(word) >= 5 and any(
+        Levenshtein.distance(word, known, score_cutoff=2) <= 2 for known in vocabulary)
+
+
+def esearch(pubmed: Mapping[str, Mapping[str, Any]], term: str, retmax: int) -> dict[str, Any]:
+    """PubMed's esearch answer (JSON) for a query over these records (by PMID).
+
+    Clauses joined by ``AND``, each ``text[tag]`` (``ti``, ``1au``, ``au``, ``dp``, ``ta``)
+    or untagged (all fields). As PubMed does, a tagged phrase is looked up as separate
+    words, each required; a word PubMed does not know at all (here: a misspelling of a
+    word the records have) is dropped and named in ``errorlist.phrasesnotfound``, and the
+    search goes on without it. The PMIDs are in order of relevance (how many of the query's
+    title words each title has), then newest first."""
+    fields = {pmid: _pubmed_fields(item) for pmid, item in pubmed.items()}
+    vocabulary = set().union(*(f["ti"] for f in fields.values())) if fields else set()
+    tests: list[tuple[str, str, list[str]]] = []
+    missing: list[str] = []
+    for clause in re.split(r"\s+AND\s+", term.strip()):
+        parsed = _CLAUSE.match(clause.strip())
+        if parsed is None or not parsed["text"].strip():
+            continue
+        tag = _TAGS.get((parsed["tag"] or "").strip().lower(), "all")
+        text = normalize_text(parsed["text"])
+        words = [w for w in text.split() if w not in _ESEARCH_STOPWORDS]
+        if tag in ("ti", "all"):
+            unknown = [w for w in words if _misspelt(w, vocabulary)]
+            missing += unknown
+            words = [w for w in words if w not in unknown]
+            if not words:
+                continue
+        tests.append((tag, text, words))
+    found = [pmid for pmid, f in fields.items()
+             if tests and all(_matches(f, tag, text, words) for tag, text, words in tests)]
+    wanted = {w for tag, _, words in tests if tag in ("ti", "all") for w in words}
+    found.sort(key=lambda pmid: (-len(wanted & fields[pmid]["ti"]), -int(pmid)))
+    result: dict[str, Any] = {"count": str(len(found)), "retmax": str(min(retmax, len(found))),
+                              "retstart": "0", "idlist": found[:retmax], "translationset": [],
+                              "querytranslation": term}
+    if missing:
+        result["errorlist"] = {"phrasesnotfound": missing, "fieldsnotfound": []}
+    return {"header": {"type": "esearch", "version": "0.3"}, "esearchresult": result}
 
 
 def ids_in(query: str, param: str = "id") -> list[str]:

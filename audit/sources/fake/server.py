@@ -29,6 +29,7 @@ from audit.sources.fake.data import (
     Scenario,
     arxiv_entry,
     arxiv_from_csl,
+    esearch,
     esummary,
     ids_in,
     pmc_esummary,
@@ -37,7 +38,7 @@ from audit.sources.fake.data import (
     records_from_csl,
     search,
 )
-from audit.sources.pubmed import ESUMMARY_PATH, MAX_BATCH
+from audit.sources.pubmed import ESEARCH_PATH, ESUMMARY_PATH, MAX_BATCH
 
 
 class _Server(ThreadingHTTPServer):
@@ -61,6 +62,8 @@ class FakeRegistrar:
         rate_limit: int | None = None,
         rate_interval: float = 1.0,
         latency: float = 0.0,
+        list_rate_limit: int | None = None,
+        concurrency_limit: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         aliases: Mapping[str, str] | None = None,
@@ -81,12 +84,17 @@ class FakeRegistrar:
             doi.lower(): Scenario.parse(spec) for doi, spec in (scenarios or {}).items()
         }
         self.rate_limit, self.rate_interval, self.latency = rate_limit, rate_interval, latency
+        # Crossref's list queries (/works?filter=…, ?query…) have a limit (and a count) of their
+        # own, the rate limit's unless given; all requests count towards the concurrency limit
+        self.list_rate_limit = list_rate_limit or rate_limit
+        self.concurrency_limit = concurrency_limit
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._log: list[tuple[str, dict[str, str], str | None, int | None]] = []
         self._arrivals: list[float] = []  # time.monotonic() of each request, as logged
         self._failures: dict[str, int] = {}
         self._stamps: deque[float] = deque()
+        self._list_stamps: deque[float] = deque()
         self._in_flight = 0
         self._stopping = threading.Event()
         self._server = _Server((host, port), _Handler)
@@ -168,10 +176,20 @@ class FakeRegistrar:
         """The identifiers each arXiv request asked for, in order."""
         return self._asked(arxiv_api.QUERY_PATH, "id_list")
 
-    def count(self, doi: str) -> int:
-        """How many requests (all routes, redirect hops included) named this DOI."""
+    @property
+    def listed_dois(self) -> list[list[str]]:
+        """The DOIs each Crossref list query (``/works?filter=doi:…``) asked for, in order."""
         with self._lock:
-            return sum(1 for _, _, d, _ in self._log if d == doi.lower())
+            paths = [urlsplit(p) for p, *_ in self._log]
+        return [_filter_dois(p.query) for p in paths
+                if p.path.rstrip("/") == "/works" and "filter" in parse_qs(p.query)]
+
+    def count(self, doi: str) -> int:
+        """How many requests (all routes, redirect hops and list queries included) named this
+        DOI."""
+        with self._lock:
+            single = sum(1 for _, _, d, _ in self._log if d == doi.lower())
+        return single + sum(doi.lower() in asked for asked in self.listed_dois)
 
     # -- used by the handler
 
@@ -191,17 +209,22 @@ class FakeRegistrar:
                 self._log[index] = (path, headers, doi, status)
                 self._in_flight -= 1
 
-    def _admit(self) -> float | None:
-        """None if the rate limit admits a request now, else the seconds until it would."""
-        if not self.rate_limit:
-            return None
+    def _admit(self, lists: bool = False) -> float | None:
+        """None if the rate limit (of list queries, with ``lists``) and the concurrency limit
+        admit a request now, else the seconds until it would (a second, for concurrency)."""
+        limit, stamps = ((self.list_rate_limit, self._list_stamps) if lists
+                         else (self.rate_limit, self._stamps))
         with self._lock:
+            if self.concurrency_limit and self._in_flight > self.concurrency_limit:
+                return 1.0
+            if not limit:
+                return None
             now = time.monotonic()
-            while self._stamps and self._stamps[0] <= now - self.rate_interval:
-                self._stamps.popleft()
-            if len(self._stamps) >= self.rate_limit:
-                return self._stamps[0] + self.rate_interval - now
-            self._stamps.append(now)
+            while stamps and stamps[0] <= now - self.rate_interval:
+                stamps.popleft()
+            if len(stamps) >= limit:
+                return stamps[0] + self.rate_interval - now
+            stamps.append(now)
             return None
 
     def _should_fail(self, doi: str, scenario: Scenario) -> bool:
@@ -214,13 +237,33 @@ class FakeRegistrar:
         other = next((r for d, r in self.records.items() if d != doi), None)
         return dict(other) if other else {"DOI": f"10.9999/not-{doi}", "title": "Another work"}
 
-    def _rate_headers(self) -> dict[str, str]:
-        if not self.rate_limit:
-            return {}
-        return {
-            "X-Rate-Limit-Limit": str(self.rate_limit),
-            "X-Rate-Limit-Interval": f"{self.rate_interval:g}s",
-        }
+    def _rate_headers(self, lists: bool = False) -> dict[str, str]:
+        """The limits advertised with every answer (of list queries, with ``lists``)."""
+        limit = self.list_rate_limit if lists else self.rate_limit
+        headers = {"X-Rate-Limit-Limit": str(limit),
+                   "X-Rate-Limit-Interval": f"{self.rate_interval:g}s"} if limit else {}
+        if self.concurrency_limit:
+            headers["X-Concurrency-Limit"] = str(self.concurrency_limit)
+        return headers
+
+
+# scenarios whose body is broken (see ``_Handler._broken``), and those that are a list query's
+# whole answer when one of its DOIs has them
+BROKEN_BODIES = ("hang", "truncated", "partial-json")
+LIST_FAULTS = (*STATUS_KINDS, *BROKEN_BODIES, "reset", "invalid-json", "html200", "latency")
+
+
+def _retracted(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with a Retraction Watch retraction among its updates."""
+    notice = {"type": "retraction", "DOI": RETRACTION_NOTICE, "source": "retraction-watch",
+              "date": "2020-01-15", "label": "Retraction"}
+    return {**record, "updates": [*record.get("updates", []), notice]}
+
+
+def _filter_dois(query: str) -> list[str]:
+    """The DOIs of a list query's ``filter=doi:A,doi:B`` (lower case), in order."""
+    values = ",".join(parse_qs(query).get("filter", []))
+    return [v[len("doi:"):].strip().lower() for v in values.split(",") if v.startswith("doi:")]
 
 
 
@@ -231,6 +274,8 @@ def _route(path: str) -> tuple[str | None, str | None]:
         return "search", None
     if path == ESUMMARY_PATH:
         return "esummary", None
+    if path == ESEARCH_PATH:
+        return "esearch", None
     if path == pmc_api.IDCONV_PATH:
         return "idconv", None
     if path == arxiv_api.QUERY_PATH:
@@ -249,6 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "FakeRegistrar/1.0"
     _index = -1
+    _lists = False  # a Crossref list query (its own rate limit)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
@@ -257,6 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         parts = urlsplit(self.path)
         route, doi = _route(parts.path)
+        self._lists = route == "search"
         self._index = fake._record(self.path, dict(self.headers.items()), doi)
         status = 0
         try:
@@ -280,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in {**self.server.fake._rate_headers(), **headers}.items():
+        for name, value in {**self.server.fake._rate_headers(self._lists), **headers}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -296,10 +343,12 @@ class _Handler(BaseHTTPRequestHandler):
         return 0
 
     def _serve(self, fake: FakeRegistrar, route: str | None, doi: str | None, query: str) -> int:
-        wait = fake._admit()
+        wait = fake._admit(self._lists)
         if wait is not None:
             after = str(max(1, math.ceil(wait)))
             return self._send(429, "Too many requests", "text/plain", {"Retry-After": after})
+        if route == "search" and "filter" in parse_qs(query):
+            return self._list(fake, query)
         if route == "search":
             params = parse_qs(query)
             text = (params.get("query.bibliographic") or [""])[0]
@@ -310,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, body, "application/json;charset=utf-8")
         if route == "esummary":
             return self._esummary(fake, query)
+        if route == "esearch":
+            return self._esearch(fake, query)
         if route == "idconv":
             return self._idconv(fake, query)
         if route == "arxiv":
@@ -349,14 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "wrong-doi" and record is not None:
             record = fake._other_record(doi)
         elif kind == "retracted" and record is not None:
-            notice = {
-                "type": "retraction",
-                "DOI": RETRACTION_NOTICE,
-                "source": "retraction-watch",
-                "date": "2020-01-15",
-                "label": "Retraction",
-            }
-            record = {**record, "updates": [*record.get("updates", []), notice]}
+            record = _retracted(record)
         if route == "handle":
             target = fake.aliases.get(doi)
             if target is None:
@@ -385,18 +429,67 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(406, "Not acceptable", "text/plain")
             payload, content_type = json.dumps(record).encode(), CSL_JSON
 
-        if kind in ("hang", "truncated"):
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload) + (0 if kind == "hang" else 100)))
-            self.end_headers()
-            self.wfile.write(payload[: len(payload) // 2])
-            self.wfile.flush()
-            if kind == "hang":
-                fake._stopping.wait(scenario.seconds)
-            self.close_connection = True
-            return 0
+        if kind in BROKEN_BODIES:
+            return self._broken(fake, scenario, payload, content_type)
         return self._send(200, payload, content_type)
+
+    def _broken(self, fake: FakeRegistrar, scenario: Scenario, payload: bytes,
+                content_type: str) -> int:
+        """Half of ``payload``: as a whole answer (``partial-json``), or with a Content-Length
+        that promises more, then closing (``truncated``) or stalling (``hang``)."""
+        if scenario.kind == "partial-json":
+            return self._send(200, payload[: len(payload) // 2], content_type)
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length",
+                         str(len(payload) + (0 if scenario.kind == "hang" else 100)))
+        self.end_headers()
+        self.wfile.write(payload[: len(payload) // 2])
+        self.wfile.flush()
+        if scenario.kind == "hang":
+            fake._stopping.wait(scenario.seconds)
+        self.close_connection = True
+        return 0
+
+    def _list(self, fake: FakeRegistrar, query: str) -> int:
+        """Crossref's list query for DOIs (``filter=doi:A,doi:B``): a ``work-list`` of the
+        records it has, at most ``rows``, each with only the fields ``select`` names. A DOI's
+        fault (a status, a reset, a broken body, latency) is the whole answer's; a DOI that
+        Crossref does not answer for (``404``, ``crossref-404``, ``wrong-doi``,
+        ``redirect-loop``) is not in it, and its scenario applies when it is asked singly."""
+        params = parse_qs(query)
+        wrong = [f for f in ",".join(params.get("filter", [])).split(",") if not f.startswith("doi:")]
+        if wrong:
+            body = json.dumps({"status": "failed", "message-type": "validation-failure",
+                               "message": [{"type": "filter-not-available", "value": wrong[0],
+                                            "message": "This server filters works by doi only"}]})
+            return self._send(400, body, "application/json;charset=utf-8")
+        dois = list(dict.fromkeys(_filter_dois(query)))
+        rows = int((params.get("rows") or ["20"])[0])
+        select = {f for value in params.get("select", []) for f in value.split(",") if f}
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        named = next(((d, fake.scenarios[d]) for d in dois
+                      if d in fake.scenarios and fake.scenarios[d].kind in LIST_FAULTS), None)
+        if named is not None and named[1].kind not in BROKEN_BODIES \
+                and (status := self._fault(fake, *named)) is not None:
+            return status
+        items = []
+        for doi in dois:
+            record = fake.records.get(doi)
+            kind = fake.scenarios.get(doi, Scenario("ok")).kind
+            if record is None or kind in ("404", "crossref-404", "wrong-doi", "redirect-loop"):
+                continue
+            message = csl_to_crossref(_retracted(record) if kind == "retracted" else record)
+            items.append({k: v for k, v in message.items() if k in select} if select else message)
+        payload = json.dumps({
+            "status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+            "message": {"facets": {}, "total-results": len(items), "items": items[:rows],
+                        "items-per-page": rows, "query": {"start-index": 0, "search-terms": None}},
+        }).encode()
+        if named is not None and named[1].kind in BROKEN_BODIES:
+            return self._broken(fake, named[1], payload, "application/json;charset=utf-8")
+        return self._send(200, payload, "application/json;charset=utf-8")
 
 
     def _esummary(self, fake: FakeRegistrar, query: str) -> int:
@@ -414,6 +507,17 @@ class _Handler(BaseHTTPRequestHandler):
         if named is not None and (status := self._fault(fake, *named)) is not None:
             return status
         answer = pmc_esummary(fake.pmc, ids) if pmc else esummary(fake.pubmed, ids)
+        return self._send(200, json.dumps(answer), "application/json; charset=UTF-8")
+
+    def _esearch(self, fake: FakeRegistrar, query: str) -> int:
+        params = parse_qs(query)
+        if params.get("db") != ["pubmed"] or params.get("retmode") != ["json"] \
+                or not params.get("term"):
+            body = json.dumps({"error": "this server searches db=pubmed, retmode=json, a term"})
+            return self._send(400, body, "application/json")
+        if fake.latency:
+            fake._stopping.wait(fake.latency)
+        answer = esearch(fake.pubmed, params["term"][0], int((params.get("retmax") or ["20"])[0]))
         return self._send(200, json.dumps(answer), "application/json; charset=UTF-8")
 
     def _idconv(self, fake: FakeRegistrar, query: str) -> int:
@@ -487,8 +591,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", type=Path, help='JSON object {doi: "503x2", ...}')
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--rate-limit", type=int, default=None, help="requests per interval")
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="requests per interval, advertised (X-Rate-Limit-*); 429 beyond it")
+    parser.add_argument("--list-rate-limit", type=int, default=None,
+                        help="Crossref's list queries (/works?filter=…, ?query…) per interval, "
+                             "counted apart (default: --rate-limit)")
     parser.add_argument("--rate-interval", type=float, default=1.0, help="seconds")
+    parser.add_argument("--concurrency-limit", type=int, default=None,
+                        help="requests in flight at most, advertised (X-Concurrency-Limit); "
+                             "429 beyond it")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     args = parser.parse_args(argv)
 
@@ -502,6 +613,8 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         rate_interval=args.rate_interval,
         latency=args.latency,
+        list_rate_limit=args.list_rate_limit,
+        concurrency_limit=args.concurrency_limit,
         host=args.host,
         port=args.port,
         arxiv=preprints,
