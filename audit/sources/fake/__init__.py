@@ -95,7 +95,7 @@ from audit.sources.fake.data import (
     pubmed_from_csl,
     records_from_csl,
 )
-from audit.sources.fake.server import FakeRegistrar, main
+from audit.sources.fake.server import FakeRegistrar
 
 __all__ = ["RETRACTION_NOTICE", "FakeRegistrar", "Scenario", "aliases_from_citations_tsv",
-           "arxiv_from_csl", "main", "pmc_from_csl", "pubmed_from_csl", "records_from_csl"]
+           "arxiv_from_csl", "pmc_from_csl", "pubmed_from_csl", "records_from_csl"]
