@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -151,7 +152,7 @@ def check_refresh(project: Path, paper: Path) -> None:
     assert start in readme_commands()
     server = subprocess.Popen(["bash", "-c", shell_line(start.replace("8765", str(port)))],
                               cwd=project, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              text=True, start_new_session=True)
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
@@ -164,8 +165,8 @@ def check_refresh(project: Path, paper: Path) -> None:
         out = ok(shell(refresh, project, {name: f"http://127.0.0.1:{port}" for name in (
             "AUDIT_PUBMED_URL", "AUDIT_PMC_URL", "AUDIT_ARXIV_URL")}))
         assert "manuscript-audit refresh" in out and "0 errors" in out
-    finally:
-        server.terminate()
+    finally:  # the shell, nox and the server it started: the whole group, as Ctrl-C would
+        os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
 
 
