@@ -28,10 +28,13 @@ DEFAULT_URL = "https://api.crossref.org"
 SOURCE = "crossref"
 # The fields of a work a list query asks for (``select=``): those :func:`crossref_to_csl`
 # reads, the notices (``updated-by``, ``update-to``) among them, so that a record from a list
-# is the record ``/works/{doi}`` gives (a test holds the two to it)
+# is the record ``/works/{doi}`` gives (a test holds the two to it). Only long-standing
+# elements: Crossref answers 400 to a select= naming one it does not know, and a list query
+# that fails leaves every DOI in it to a single lookup (newer fields such as ``published``
+# are left out; ``issued``, which every work has, is the earliest of its publication dates)
 SELECT = ("DOI", "type", "title", "subtitle", "author", "editor", "container-title",
           "short-container-title", "ISSN", "issn-type", "issued", "published-print",
-          "published-online", "published", "volume", "issue", "page", "publisher", "URL",
+          "published-online", "volume", "issue", "page", "publisher", "URL",
           "ISBN", "updated-by", "update-to")
 # A list query's URL, as sent (percent-encoded, the mailto included), stays within this many
 # characters: half the 8,000 that RFC 9110 asks servers to accept (and the 8 KiB request line
@@ -187,7 +190,7 @@ def crossref_to_csl(message: Mapping[str, Any]) -> dict[str, Any]:
     issns = [str(i) for i in ([issns] if isinstance(issns, str) else issns) if i]
     if issns:
         item["ISSN"] = list(dict.fromkeys(issns))
-    for key in ("issued", "published-print", "published-online", "published"):
+    for key in ("issued", "published-print", "published-online"):
         if parts := _date_parts(message.get(key)):
             item["issued"] = {"date-parts": [parts]}
             break

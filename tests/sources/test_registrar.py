@@ -417,6 +417,7 @@ def test_a_list_query_selects_every_field_the_conversion_reads() -> None:
         "issn-type": [{"value": "8765-4321", "type": "electronic"}],
         "issued": {"date-parts": [[2020, 1]]}, "published-print": {"date-parts": [[2020, 2]]},
         "published-online": {"date-parts": [[2020, 3]]}, "published": {"date-parts": [[2020, 4]]},
+        "indexed": {"date-parts": [[2024, 5, 6]]},
         "volume": "7", "issue": "2", "page": "1-9", "publisher": "P", "URL": "https://doi.org/x",
         "ISBN": ["9780306406157"], "updated-by": [{"type": "retraction", "DOI": "10.1/n"}],
         "update-to": [{"type": "correction", "DOI": "10.1/m"}],
