@@ -267,19 +267,21 @@ def _pubmed_words(text: str) -> str:
 
 
 def pubmed_terms(item: Mapping[str, Any]) -> list[str]:
-    """PubMed queries for a reference (E-utilities' ``term``): its title's words in the title
-    field (``…[ti]``), then with its first author (``…[ti] AND family[1au]``). PubMed looks a
-    tagged phrase up as separate words, each required, and drops a word it does not know at
-    all (a typo), so a title written a little differently is still found. The second query
-    narrows the first: it is made only when the first found more records than a search keeps
-    (:func:`searched`), as for a short title many articles share."""
+    """PubMed queries for a reference (E-utilities' ``term``): each of its title's words in the
+    title field (``w1[ti] AND w2[ti] …``), then with its first author (``… AND family[1au]``).
+    Each word is tagged on its own: PubMed reads several words under one tag as a phrase,
+    which a title without its stopwords would not be. PubMed leaves out a word it does not
+    know at all (a typo), naming it in the answer, so a title written a little differently is
+    still found. The second query narrows the first: it is made only when the first found
+    more records than a search keeps (:func:`searched`), as for a short title many articles
+    share."""
     words = " ".join(_pubmed_words(str(item.get("title") or "")).split()[:_PUBMED_TITLE_WORDS])
     if not words:
         return []
     authors = item.get("author") or [{}]
     family = normalize_text(" ".join(str(authors[0].get(k) or "") for k in (
         "non-dropping-particle", "family")))  # PubMed's: "van der Linden YM"
-    title = f"{words}[ti]"
+    title = " AND ".join(f"{word}[ti]" for word in words.split())
     return [title, f"{title} AND {family}[1au]"] if family not in ("", "et al") else [title]
 
 

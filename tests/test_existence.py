@@ -465,8 +465,9 @@ def test_pubmed_is_asked_by_title_then_narrowed_by_first_author_only_when_needed
     work = Work("macedo", item, None, None, "bibliography")
     (crossref, by_title, with_author) = search_plan(work)
     assert [s for s, _ in (crossref, by_title, with_author)] == ["crossref", "pubmed", "pubmed"]
-    assert (by_title[1], with_author[1]) == ("bone metastases overview[ti]",
-                                             "bone metastases overview[ti] AND macedo[1au]")
+    assert (by_title[1], with_author[1]) == (
+        "bone[ti] AND metastases[ti] AND overview[ti]",
+        "bone[ti] AND metastases[ti] AND overview[ti] AND macedo[1au]")
     other = {"PMID": "1", "title": "Bone metastases: an overview of imaging",
              "author": [{"family": "Ito", "given": "K"}], "issued": {"date-parts": [[2009]]}}
     nothing = Outcome(crossref[1], "ok", source="crossref")

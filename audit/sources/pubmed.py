@@ -18,7 +18,7 @@ API key (one request of it left unused, as for every limit the client paces to).
 A search (:meth:`PubMed.search_many`) asks ``esearch`` for the PMIDs of a query, best
 first, then their summaries::
 
-    GET {base}/entrez/eutils/esearch.fcgi?db=pubmed&term=spine+cryoablation[ti]+AND+tomasian[1au]
+    GET {base}/entrez/eutils/esearch.fcgi?db=pubmed&term=spine[ti]+AND+cryoablation[ti]+AND+tomasian[1au]
         &retmode=json&retmax=5&sort=relevance
 
 which answers ``{"esearchresult": {"count": "1", "idlist": ["26427837"], …}}``.
@@ -400,7 +400,7 @@ class PubMed:
         return f"{self.url}{ESEARCH_PATH}?{query}"
 
     def search_many(self, terms: Iterable[str], rows: int = SEARCH_ROWS) -> list[Outcome]:
-        """One esearch per query (PubMed's syntax: ``words[ti] AND family[1au]``): each an
+        """One esearch per query (PubMed's syntax: ``word[ti] AND word[ti] AND family[1au]``): each an
         outcome whose ``candidates`` are PubMed's records of the PMIDs found, best first (their
         document summaries, asked together)."""
         return run_sync(self.asearch_many(list(terms), rows))

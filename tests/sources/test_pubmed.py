@@ -451,14 +451,15 @@ def test_a_search_finds_by_title_and_first_author_as_pubmed_does() -> None:
                         "compression caused by metastatic cancer: a randomised trial",
                "author": [{"family": "Patchell", "given": "RA"}]}
     title_alone, with_author = pubmed_terms(printed)
-    assert with_author == ("direct decompresive surgical resection treatment spinal cord "
-                           "compression caused metastatic cancer randomised trial[ti] AND "
-                           "patchell[1au]")
-    assert title_alone == with_author.split(" AND ")[0]
-    invented = "deep convolutional priors vertebral cement leakage prediction[ti]"
+    words = ("direct decompresive surgical resection treatment spinal cord compression caused "
+             "metastatic cancer randomised trial")
+    assert title_alone == " AND ".join(f"{w}[ti]" for w in words.split(" "))
+    assert with_author == f"{title_alone} AND patchell[1au]"
+    invented = pubmed_terms({"title": "Deep convolutional priors for vertebral cement leakage "
+                                      "prediction"})[0]
     with FakeRegistrar(public_records(), pubmed=public_pubmed()) as server:
         found = client_for(server, api_key=API_KEY).search_many(
-            [with_author, title_alone, f"{title_alone.split('[')[0]}[ti] AND urch[1au]", invented])
+            [with_author, title_alone, f"{title_alone} AND urch[1au]", invented])
         asked = [p for p, _ in server.requests]
     assert [o.status for o in found] == ["ok"] * 4, [o.reason for o in found]
     assert [[c["PMID"] for c in o.candidates] for o in found] == [["16112300"], ["16112300"], [], []]

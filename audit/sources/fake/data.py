@@ -214,10 +214,11 @@ def esearch(pubmed: Mapping[str, Mapping[str, Any]], term: str, retmax: int) -> 
     """PubMed's esearch answer (JSON) for a query over these records (by PMID).
 
     Clauses joined by ``AND``, each ``text[tag]`` (``ti``, ``1au``, ``au``, ``dp``, ``ta``)
-    or untagged (all fields). As PubMed does, a tagged phrase is looked up as separate
-    words, each required; a word PubMed does not know at all (here: a misspelling of a
-    word the records have) is dropped and named in ``errorlist.phrasesnotfound``, and the
-    search goes on without it. The PMIDs are in order of relevance (how many of the query's
+    or untagged (all fields); the words of a clause are each required (the audit tags each
+    word on its own, ``spine[ti] AND cryoablation[ti]``, as PubMed would read several words
+    under one tag as a phrase). As PubMed does, a word it does not know at all (here: a
+    misspelling of a word the records have) is left out and named in
+    ``errorlist.phrasesnotfound``, and the search goes on without it. The PMIDs are in order of relevance (how many of the query's
     title words each title has), then newest first."""
     fields = {pmid: _pubmed_fields(item) for pmid, item in pubmed.items()}
     vocabulary = set().union(*(f["ti"] for f in fields.values())) if fields else set()
