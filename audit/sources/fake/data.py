@@ -218,8 +218,8 @@ def esearch(pubmed: Mapping[str, Mapping[str, Any]], term: str, retmax: int) -> 
     word on its own, ``spine[ti] AND cryoablation[ti]``, as PubMed would read several words
     under one tag as a phrase). As PubMed does, a word it does not know at all (here: a
     misspelling of a word the records have) is left out and named in
-    ``errorlist.phrasesnotfound``, and the search goes on without it. The PMIDs are in order of relevance (how many of the query's
-    title words each title has), then newest first."""
+    ``errorlist.phrasesnotfound``, and the search goes on without it. The PMIDs are in order
+    of relevance (how many of the query's title words each title has), then newest first."""
     fields = {pmid: _pubmed_fields(item) for pmid, item in pubmed.items()}
     vocabulary = set().union(*(f["ti"] for f in fields.values())) if fields else set()
     tests: list[tuple[str, str, list[str]]] = []
