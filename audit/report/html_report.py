@@ -77,19 +77,29 @@ def _linked(text: str) -> str:
     return "".join(out) + escape(text[last:])
 
 
-def _marked(written: str, registered: str) -> tuple[str, str]:
+def _words(*texts: str | None) -> set[str]:
+    return {w.casefold() for text in texts if text for w in re.findall(r"\w+", text)}
+
+
+def _marked(written: str, registered: str, relevant: set[str] | None = None) -> tuple[str, str]:
     """The two texts, word by word (and mark by mark): what only one of them has is marked
     (``del``/``ins``); "2019;32:4137–46." against "2022;32:4137–46." marks the years only.
     Spaces and punctuation alone between two differences are marked with them, so that a
-    changed phrase is one mark, not a mark per word."""
+    changed phrase is one mark, not a mark per word. With ``relevant`` (the words of the
+    values the findings name), a difference none of whose words is among them is left
+    unmarked: "European Radiology" against "Eur Radiol" is the same journal to the audit,
+    so it is not marked beside a wrong year."""
     a, b = _TOKEN.findall(written), _TOKEN.findall(registered)
     runs: list[tuple[bool, str, str]] = []  # (differs, as written, as registered)
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        runs.append((tag != "equal", "".join(a[i1:i2]), "".join(b[j1:j2])))
+        one, two = "".join(a[i1:i2]), "".join(b[j1:j2])
+        counted = relevant is None or bool(_words(one, two) & relevant)
+        runs.append((tag != "equal" and counted, one, two))
     for i in range(1, len(runs) - 1):
-        differs, one, _ = runs[i]
-        if not differs and runs[i - 1][0] and runs[i + 1][0] and _BETWEEN.fullmatch(one):
-            runs[i] = (True, one, one)
+        differs, one, two = runs[i]
+        if not differs and runs[i - 1][0] and runs[i + 1][0] and _BETWEEN.fullmatch(one) \
+                and _BETWEEN.fullmatch(two):
+            runs[i] = (True, one, two)
     merged: list[tuple[bool, str, str]] = []
     for run in runs:
         if merged and run[0] and merged[-1][0]:
@@ -126,7 +136,9 @@ def _work(key: str, found: list[Finding], pair: dict[str, str] | None) -> str:
     items = "".join(_finding(f) for f in found)
     table = ""
     if pair is not None:
-        written, registered = _marked(pair["written"], pair["registered"])
+        named = _words(*(v for f in found if f.code == "metadata-mismatch"
+                         for v in (f.expected, f.found)))
+        written, registered = _marked(pair["written"], pair["registered"], named)
         table = ('<table class="pair"><tr><th>As written</th><th>As registered</th></tr>'
                  f"<tr><td>{written}</td><td>{registered}</td></tr></table>")
     return f'<section class="work">{head}<ul class="findings">{items}</ul>{table}</section>'

@@ -130,6 +130,13 @@ def test_each_mismatch_is_side_by_side_with_its_differences_marked(
         assert author not in " ".join(marked_out.all_inner_texts() + marked_in.all_inner_texts())
         struck = left.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
         assert struck == "line-through"
+    # a difference the audit does not count (the journal's name in full against its NLM
+    # abbreviation) is not marked beside the one it does (the year)
+    pair = work(opened, seeds["wrong-year"]).locator("table.pair")
+    left, right = pair.locator("td").nth(0).inner_text(), pair.locator("td").nth(1).inner_text()
+    assert "European Radiology" in left and "Eur Radiol" in right
+    assert [t.strip(" .;") for t in pair.locator("del").all_inner_texts()] == ["2019"]
+    assert [t.strip(" .;") for t in pair.locator("ins").all_inner_texts()] == ["2022"]
     # another work's DOI: the two are different works, the whole of the citation differs
     pair = work(opened, seeds["wrong-doi"]).locator("table.pair")
     assert "McMenomy" in " ".join(pair.locator("del").all_inner_texts())
