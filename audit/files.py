@@ -10,16 +10,21 @@ from pathlib import Path
 from audit.errors import InputError
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 file, with an :class:`InputError` naming the line on bad bytes."""
+def read_bytes(path: Path) -> bytes:
+    """Read a file, with an :class:`InputError` saying why it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", file=path) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=path) from None
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file, with an :class:`InputError` naming the line on bad bytes."""
+    data = read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -32,6 +32,7 @@ from lxml import etree
 
 from audit import safexml
 from audit.errors import InputError
+from audit.files import read_bytes
 from audit.identifiers import normalize_doi, normalize_pmcid, normalize_pmid
 from audit.inputs.reftext import parse_reference_text
 from audit.model import Citation, Document, Entry, Manuscript, PrintedReference
@@ -171,15 +172,7 @@ def _character_reference(m: re.Match[str]) -> str:
 
 
 def _parse(path: Path) -> etree._Element:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", file=path) from None
-    text = _decode(data, path)
+    text = _decode(read_bytes(path), path)
     if not text.strip():
         raise InputError("the file is empty", file=path)
     _refuse_entity_declarations(text, path)
