@@ -326,10 +326,6 @@ class ArXiv:
         return run_sync(self.afetch_many(ids))
 
     async def afetch_many(self, ids: Iterable[str]) -> dict[str, Outcome]:
-        given = list(dict.fromkeys(ids))
-        valid = {i: normalize_arxiv(i) for i in given}
-        wanted = list(dict.fromkeys(v for v in valid.values() if v))
-        batches = [wanted[i:i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
         limiter = self.client.limiter(self.url, documented=self.pace)
         async with self.client.session() as session:
 
@@ -349,11 +345,11 @@ class ArXiv:
             def late(batch: list[str], reason: str, trace: Trace) -> dict[str, Outcome]:
                 return _each(batch, "unverified", reason, self._own)
 
-            answers = await self.client.each(batches, one, late, units=len(wanted), concurrency=1)
-        found = {i: outcome for answer in answers for i, outcome in answer.items()}
-        return {i: (found[v] if v else Outcome(i, "unverified", reason=f"not an arXiv identifier: {i!r}",
-                                               source=SOURCE))
-                for i, v in valid.items()}
+            return await self.client.each_batch(
+                ids, normalize_arxiv, self.batch_size, one, late,
+                lambda i: Outcome(i, "unverified", reason=f"not an arXiv identifier: {i!r}",
+                                  source=SOURCE),
+                concurrency=1)
 
     def _own(self, arxiv_id: str) -> str:
         """An identifier's own query URL (what is locked as its source)."""

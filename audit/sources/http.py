@@ -31,7 +31,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -438,6 +438,28 @@ class Client:
             return result
 
         return list(await asyncio.gather(*(run(item) for item in items)))
+
+    async def each_batch(
+        self,
+        ids: Iterable[str],
+        normalize: Callable[[str], str | None],
+        batch_size: int,
+        one: Callable[[list[str], Trace], Awaitable[dict[str, R]]],
+        late: Callable[[list[str], str, Trace], dict[str, R]],
+        invalid: Callable[[str], R],
+        *,
+        concurrency: int | None = None,
+    ) -> dict[str, R]:
+        """Identifiers asked many to a request (PubMed's PMIDs, PMC's PMCIDs, arXiv's ids):
+        each normalised and asked once, in batches of ``batch_size``, through :meth:`each`
+        (``one(batch)`` answers ``{normalised id: result}``). Every result keyed by the
+        identifier as given; one that ``normalize`` does not accept is ``invalid(given)``."""
+        valid = {given: normalize(given) for given in dict.fromkeys(ids)}
+        wanted = list(dict.fromkeys(v for v in valid.values() if v))
+        batches = [wanted[i:i + batch_size] for i in range(0, len(wanted), batch_size)]
+        answers = await self.each(batches, one, late, units=len(wanted), concurrency=concurrency)
+        found = {key: result for answer in answers for key, result in answer.items()}
+        return {given: found[v] if v else invalid(given) for given, v in valid.items()}
 
     async def get(
         self,

@@ -32,7 +32,7 @@ from audit.identifiers import normalize_doi, normalize_pmcid, normalize_pmid
 from audit.model import Outcome, Status, now_iso
 from audit.sources import pubmed
 from audit.sources.http import Client, Trace, load_json, run_sync
-from audit.sources.pubmed import ESUMMARY_PATH, KEYED_LIMIT, LIMIT, TOOL
+from audit.sources.pubmed import ESUMMARY_PATH, KEYED_LIMIT, LIMIT
 
 __all__ = ["PMC", "csl_to_summary", "idconv_record", "summary_to_csl"]
 
@@ -226,22 +226,13 @@ class PMC:
     @property
     def credentials(self) -> dict[str, str]:
         """NCBI's ``tool`` and ``email`` parameters (and, for E-utilities, ``api_key``)."""
-        params = {"tool": TOOL}
-        if self.client.mailto:
-            params["email"] = self.client.mailto
-        if self.api_key:
-            params["api_key"] = self.api_key
-        return params
+        return pubmed.ncbi_credentials(self.client, self.api_key)
 
     def fetch_many(self, pmcids: Iterable[str]) -> dict[str, Outcome]:
         """Every PMCID's outcome, keyed by the PMCID as given."""
         return run_sync(self.afetch_many(pmcids))
 
     async def afetch_many(self, pmcids: Iterable[str]) -> dict[str, Outcome]:
-        given = list(dict.fromkeys(pmcids))
-        valid = {p: normalize_pmcid(p) for p in given}
-        wanted = list(dict.fromkeys(v for v in valid.values() if v))
-        batches = [wanted[i:i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
         # PubMed's limiter: one NCBI limit for E-utilities and the ID Converter together
         limiter = self.client.limiter(self.eutils_url, documented=(self.limit, 1.0))
         idconv_params = {k: v for k, v in self.credentials.items() if k != "api_key"}
@@ -274,12 +265,10 @@ class PMC:
             def late(batch: list[str], reason: str, trace: Trace) -> dict[str, Outcome]:
                 return _each(batch, "unverified", reason, self._own)
 
-            answers = await self.client.each(batches, one, late, units=len(wanted),
-                                             concurrency=min(self.client.max_concurrency, self.limit))
-        found = {pmcid: outcome for answer in answers for pmcid, outcome in answer.items()}
-        return {p: (found[v] if v else Outcome(p, "unverified", reason=f"not a PMCID: {p!r}",
-                                               source=SOURCE))
-                for p, v in valid.items()}
+            return await self.client.each_batch(
+                pmcids, normalize_pmcid, self.batch_size, one, late,
+                lambda p: Outcome(p, "unverified", reason=f"not a PMCID: {p!r}", source=SOURCE),
+                concurrency=min(self.client.max_concurrency, self.limit))
 
     def _own(self, pmcid: str) -> str:
         """A PMCID's own esummary URL (what is locked as its source)."""

@@ -333,6 +333,18 @@ def parse_esearch(response: httpx.Response, url: str) -> tuple[list[str] | None,
 # --------------------------------------------------------------------------- requests
 
 
+def ncbi_credentials(client: Client, api_key: str | None) -> dict[str, str]:
+    """NCBI's ``tool`` and ``email`` (the client's mailto) parameters, and ``api_key`` if any:
+    what E-utilities (and PMC's ID Converter, without the key) are sent."""
+    params = {"tool": TOOL}
+    if client.mailto:
+        params["email"] = client.mailto
+    if api_key:
+        params["api_key"] = api_key
+    return params
+
+
+
 class PubMed:
     """PubMed's document summaries for PMIDs, from E-utilities at ``url``, with ``client``'s
     HTTP policy, paced at NCBI's documented limit (more with an ``api_key``)."""
@@ -353,22 +365,13 @@ class PubMed:
     @property
     def credentials(self) -> dict[str, str]:
         """NCBI's ``tool``, ``email`` and ``api_key`` parameters, sent with every request."""
-        params = {"tool": TOOL}
-        if self.client.mailto:
-            params["email"] = self.client.mailto
-        if self.api_key:
-            params["api_key"] = self.api_key
-        return params
+        return ncbi_credentials(self.client, self.api_key)
 
     def fetch_many(self, pmids: Iterable[str]) -> dict[str, Outcome]:
         """Every PMID's outcome, keyed by the PMID as given."""
         return run_sync(self.afetch_many(pmids))
 
     async def afetch_many(self, pmids: Iterable[str]) -> dict[str, Outcome]:
-        given = list(dict.fromkeys(pmids))
-        valid = {p: normalize_pmid(p) for p in given}
-        wanted = list(dict.fromkeys(v for v in valid.values() if v))
-        batches = [wanted[i:i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
         limiter = self.client.limiter(self.url, documented=(self.limit, 1.0))
         async with self.client.session(self.credentials) as session:
 
@@ -386,12 +389,10 @@ class PubMed:
             def late(batch: list[str], reason: str, trace: Trace) -> dict[str, Outcome]:
                 return _each(batch, "unverified", reason, self._own)
 
-            answers = await self.client.each(batches, one, late, units=len(wanted),
-                                             concurrency=min(self.client.max_concurrency, self.limit))
-        found = {pmid: outcome for answer in answers for pmid, outcome in answer.items()}
-        return {p: (found[v] if v else Outcome(p, "unverified", reason=f"not a PMID: {p!r}",
-                                               source=SOURCE))
-                for p, v in valid.items()}
+            return await self.client.each_batch(
+                pmids, normalize_pmid, self.batch_size, one, late,
+                lambda p: Outcome(p, "unverified", reason=f"not a PMID: {p!r}", source=SOURCE),
+                concurrency=min(self.client.max_concurrency, self.limit))
 
     def search_url(self, term: str, rows: int = SEARCH_ROWS) -> str:
         """The esearch URL for a query, as shown and locked (no tool, e-mail or key)."""
