@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -127,3 +128,33 @@ def preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
     running.stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()  # stopped cleanly
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP server on 127.0.0.1 that records every request path it receives (it would
+    serve an external entity): a test that something never fetches a DTD asserts it saw none."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the http.server API names it
+            seen.append(self.path)
+            body = b'<!ENTITY remote "FETCHED-FROM-NETWORK">'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml-dtd")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/evil.dtd", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

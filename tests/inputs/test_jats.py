@@ -5,12 +5,9 @@ refuse with one line."""
 from __future__ import annotations
 
 import html
-import http.server
 import json
 import re
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -484,32 +481,6 @@ def test_declared_encodings_are_read(tmp_path: Path) -> None:
         assert [(c.key, c.line) for c in doc.manuscript.citations] == [("r1", 3)]
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[str, list[str]]]:
-    """An HTTP server on 127.0.0.1 recording every request; it would serve an entity."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # the http.server API names it
-            seen.append(self.path)
-            body = b'<!ENTITY remote "FETCHED-FROM-NETWORK">'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/evil.dtd", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_a_dtd_at_a_network_address_is_never_fetched(tmp_path: Path,
