@@ -158,3 +158,26 @@ def listener() -> Iterator[tuple[str, list[str]]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# --- a small manuscript citing CSL entries, audited: its findings --------------------------
+
+
+def manuscript(tmp_path: Path, entries: list[dict[str, Any]], extra: str = "") -> Path:
+    """``paper.md`` citing each of ``entries`` (CSL JSON, in ``refs.json``), then ``extra``."""
+    (tmp_path / "refs.json").write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+    md = tmp_path / "paper.md"
+    cites = " ".join(f"[@{item['id']}]" for item in entries)
+    md.write_text(f"---\nbibliography: refs.json\n---\n\n{cites} {extra}\n", "utf-8")
+    return md
+
+
+def findings_of(proc: Any) -> list[dict[str, Any]]:
+    """The findings of an audit run with ``--format json`` (which must not have crashed)."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return json.loads(proc.stdout)["findings"]
+
+
+def about(findings: list[dict[str, Any]], key: str) -> list[tuple[str, str, str | None]]:
+    """(code, severity, field) of each finding about ``key``, sorted."""
+    return sorted((f["code"], f["severity"], f["field"]) for f in findings if f["key"] == key)

@@ -33,7 +33,7 @@ from audit.sources.crossref import Crossref
 from audit.sources.fake import FakeRegistrar, pubmed_from_csl, records_from_csl
 from audit.sources.http import Client
 from audit.works import SEARCH_ROWS, next_searches, search_plan, searched
-from tests.conftest import need_shared, public_records, run_audit
+from tests.conftest import about, need_shared, public_records, run_audit
 
 SEED = 17
 # E-utilities' pace with an API key (10 a second, not 3): the fake does not check the key
@@ -312,10 +312,6 @@ def _manuscript(tmp_path: Path, entries: list[dict[str, Any]]) -> Path:
     return md
 
 
-def _about(findings: list[dict[str, Any]], key: str) -> list[tuple[str, str, str | None]]:
-    return sorted((f["code"], f["severity"], f["field"]) for f in findings if f["key"] == key)
-
-
 def test_bibliography_entries_get_the_verdict_then_are_checked_field_by_field(tmp_path: Path) -> None:
     crossref, pubmed, entries = _entries()
     md = _manuscript(tmp_path, entries)
@@ -326,7 +322,7 @@ def test_bibliography_entries_get_the_verdict_then_are_checked_field_by_field(tm
     found = json.loads(online.stdout)["findings"]
     # found at Crossref: its DOI suggested, then compared with its record like any entry
     # with a DOI: the wrong year and volume are errors; its missing DOI a note, not a warning
-    assert _about(found, "wrong-year") == [
+    assert about(found, "wrong-year") == [
         ("doi-missing", "info", None), ("doi-suggested", "info", "DOI"),
         ("metadata-mismatch", "error", "volume"), ("metadata-mismatch", "error", "year")]
     suggested = next(f for f in found if f["key"] == "wrong-year" and f["code"] == "doi-suggested")
@@ -334,7 +330,7 @@ def test_bibliography_entries_get_the_verdict_then_are_checked_field_by_field(tm
     assert "title, first author and journal agree; year differs" in suggested["message"]
     # found only at PubMed (Crossref has no record of it): its PMID suggested, and the DOI
     # PubMed lists; compared with PubMed's record (which agrees)
-    assert _about(found, "pubmed-only") == [
+    assert about(found, "pubmed-only") == [
         ("doi-missing", "info", None), ("doi-suggested", "info", "DOI"),
         ("doi-suggested", "info", "PMID")]
     assert next(f["expected"] for f in found if f["key"] == "pubmed-only"
@@ -349,7 +345,7 @@ def test_bibliography_entries_get_the_verdict_then_are_checked_field_by_field(tm
         assert (note["code"], note["severity"]) == ("reference-not-found", "info")
         assert why in note["message"]
     # a book is not searched for: no verdict (and no request about it)
-    assert _about(found, "book") == []
+    assert about(found, "book") == []
     assert not [p for p in asked if "interventional" in p.lower()]
     assert online.returncode == 1  # the wrong year and volume
     # offline, from the lock: the same verdicts; --strict makes not finding one an error
@@ -372,21 +368,21 @@ def test_an_unreachable_registrar_is_unverified_never_not_found(tmp_path: Path) 
                                 env=FAST_PUBMED)
     # PubMed down: what Crossref finds is found; the rest is unverified, not "not found"
     found = json.loads(no_pubmed.stdout)["findings"]
-    assert ("doi-suggested", "info", "DOI") in _about(found, "wrong-year")
-    assert _about(found, "chimera") == [("doi-missing", "warning", None),
-                                        ("unverified", "unverified", None)]
+    assert ("doi-suggested", "info", "DOI") in about(found, "wrong-year")
+    assert about(found, "chimera") == [("doi-missing", "warning", None),
+                                       ("unverified", "unverified", None)]
     (unverified,) = [f for f in found if f["key"] == "chimera" and f["code"] == "unverified"]
     assert "127.0.0.1:9" in unverified["message"]
     # Crossref down: nothing is judged missing either (PubMed finds no chimera, but Crossref
     # was not asked)
     found = json.loads(no_crossref.stdout)["findings"]
     assert not [f for f in found if f["code"] == "reference-not-found"]
-    assert ("unverified", "unverified", None) in _about(found, "chimera")
+    assert ("unverified", "unverified", None) in about(found, "chimera")
     # what failed is not locked: offline, the chimera is unverified still, never not found
     searches = json.loads((tmp_path / "references.lock.json").read_text("utf-8"))["searches"]
     assert set(searches) == {"crossref"}
     offline = json.loads(run_audit([str(md), "--format", "json"]).stdout)["findings"]
-    assert ("unverified", "unverified", None) in _about(offline, "chimera")
+    assert ("unverified", "unverified", None) in about(offline, "chimera")
     assert "--refresh" in next(f["message"] for f in offline
                                if f["key"] == "chimera" and f["code"] == "unverified")
 
@@ -434,8 +430,8 @@ prediction in cryoablation. Radiology. 2021;298:112--9.
     with FakeRegistrar(crossref, pubmed=pubmed, rate_limit=200) as server:
         online = run_audit([str(tex), "--refresh", "--format", "json"], server, env=FAST_PUBMED)
     found = json.loads(online.stdout)["findings"]
-    assert _about(found, "tomasian") == [("doi-missing", "info", "DOI")]
-    assert _about(found, "kaminski") == [("reference-not-found", "warning", None)]
+    assert about(found, "tomasian") == [("doi-missing", "info", "DOI")]
+    assert about(found, "kaminski") == [("reference-not-found", "warning", None)]
     assert json.loads(run_audit([str(tex), "--format", "json"]).stdout)["findings"] == found
 
 

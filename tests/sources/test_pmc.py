@@ -23,7 +23,7 @@ from audit.sources.fake import FakeRegistrar, pmc_from_csl, pubmed_from_csl
 from audit.sources.http import Client
 from audit.sources.pmc import PMC, csl_to_summary, parse_idconv, summary_to_csl
 from audit.sources.pubmed import PubMed
-from tests.conftest import ROOT, need_shared, run_audit
+from tests.conftest import ROOT, about, findings_of, manuscript, need_shared, run_audit
 
 MAILTO = "audit-tests@example.org"
 API_KEY = "not-a-real-key-0123"
@@ -67,21 +67,6 @@ def client_for(server: FakeRegistrar, **options: Any) -> PMC:
     return PMC(client, url=server.url, eutils_url=server.url, **options)
 
 
-def manuscript(tmp_path: Path, entries: list[dict[str, Any]], extra: str = "") -> Path:
-    (tmp_path / "refs.json").write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
-    md = tmp_path / "paper.md"
-    cites = " ".join(f"[@{item['id']}]" for item in entries)
-    md.write_text(f"---\nbibliography: refs.json\n---\n\n{cites} {extra}\n", "utf-8")
-    return md
-
-
-def findings_of(proc: Any) -> list[dict[str, Any]]:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout)["findings"]
-
-
-def about(findings: list[dict[str, Any]], key: str) -> list[tuple[str, str, str | None]]:
-    return sorted((f["code"], f["severity"], f["field"]) for f in findings if f["key"] == key)
 
 
 # --------------------------------------------------------------------------- conversion

@@ -29,7 +29,7 @@ from audit.sources.pubmed import (
     parse_esearch,
 )
 from audit.works import pubmed_terms
-from tests.conftest import ROOT, need_shared, public_records, run_audit
+from tests.conftest import ROOT, about, findings_of, manuscript, need_shared, public_records, run_audit
 
 MAILTO = "audit-tests@example.org"
 API_KEY = "not-a-real-key-0123"
@@ -72,21 +72,6 @@ def client_for(server: FakeRegistrar, **options: Any) -> PubMed:
     return PubMed(client, url=server.url, **options)
 
 
-def manuscript(tmp_path: Path, entries: list[dict[str, Any]], extra: str = "") -> Path:
-    (tmp_path / "refs.json").write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
-    md = tmp_path / "paper.md"
-    cites = " ".join(f"[@{item['id']}]" for item in entries)
-    md.write_text(f"---\nbibliography: refs.json\n---\n\n{cites} {extra}\n", "utf-8")
-    return md
-
-
-def findings_of(proc: Any) -> list[dict[str, Any]]:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout)["findings"]
-
-
-def about(findings: list[dict[str, Any]], key: str) -> list[tuple[str, str, str | None]]:
-    return sorted((f["code"], f["severity"], f["field"]) for f in findings if f["key"] == key)
 
 
 # --------------------------------------------------------------------------- conversion
