@@ -29,6 +29,15 @@ DEFAULT_NAME = "references.lock.json"
 _RECORD_INDENT = " " * 4  # a record's depth in the file (indent 2, inside "records")
 
 
+def _age(fetched: str, now: datetime) -> timedelta | None:
+    """How long ago a locked answer was fetched (``fetched``: ISO 8601), if it says."""
+    try:
+        when = datetime.fromisoformat(fetched.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return now - when
+
+
 @dataclass
 class LockedRecord:
     """One registrar record as locked: the CSL JSON item and its provenance."""
@@ -38,11 +47,7 @@ class LockedRecord:
     provenance: dict[str, Any]
 
     def age(self, now: datetime) -> timedelta | None:
-        try:
-            when = datetime.fromisoformat(self.fetched.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return now - when
+        return _age(self.fetched, now)
 
     def to_json(self) -> dict[str, Any]:
         return {"fetched": self.fetched, "provenance": self.provenance, "record": self.record}
@@ -70,7 +75,7 @@ class LockedAbsence:
     reason: str
 
     def age(self, now: datetime) -> timedelta | None:
-        return LockedRecord({}, self.fetched, {}).age(now)  # the same reading of ``fetched``
+        return _age(self.fetched, now)
 
     def to_json(self) -> dict[str, Any]:
         return {"fetched": self.fetched, "provenance": self.provenance, "reason": self.reason}
@@ -111,7 +116,7 @@ class LockedSearch:
     provenance: dict[str, Any]
 
     def age(self, now: datetime) -> timedelta | None:
-        return LockedRecord({}, self.fetched, {}).age(now)  # the same reading of ``fetched``
+        return _age(self.fetched, now)
 
     def to_json(self) -> dict[str, Any]:
         return {"fetched": self.fetched, "provenance": self.provenance,
@@ -230,20 +235,6 @@ class Lock:
         getter = {"doi": self.get, "pubmed": self.get_pmid, "arxiv": self.get_arxiv,
                   "pmc": self.get_pmcid}[kind]
         return _fresh(getter(key), max_age, now)
-
-    def is_fresh(self, doi: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
-        return _fresh(self.get(doi), max_age, now)
-
-    def is_fresh_pmid(self, pmid: str, max_age: timedelta | None, now: datetime | None = None) -> bool:
-        return _fresh(self.get_pmid(pmid), max_age, now)
-
-    def is_fresh_arxiv(self, arxiv_id: str, max_age: timedelta | None,
-                       now: datetime | None = None) -> bool:
-        return _fresh(self.get_arxiv(arxiv_id), max_age, now)
-
-    def is_fresh_pmcid(self, pmcid: str, max_age: timedelta | None,
-                       now: datetime | None = None) -> bool:
-        return _fresh(self.get_pmcid(pmcid), max_age, now)
 
     def to_json(self) -> dict[str, Any]:
         return {"lock-version": LOCK_VERSION,

@@ -54,7 +54,7 @@ def test_arxiv_and_pmc_records_through_dumps_load_and_merge(tmp_path: Path) -> N
     assert loaded.arxiv == arxiv and loaded.pmc == pmc
     assert loaded.get_arxiv("1502.01329") == arxiv["1502.01329"]
     assert loaded.get_pmcid("PMC123") == pmc["PMC123"] and loaded.get_pmcid("PMC9") is None
-    assert loaded.is_fresh_arxiv("1502.01329", None) and not loaded.is_fresh_pmcid("PMC9", None)
+    assert loaded.settled("arxiv", "1502.01329", None) and not loaded.settled("pmc", "PMC9", None)
     assert loaded.dumps() + "\n" == text
     # a later merge of DOI records alone, by another process (the file is re-read), keeps them
     merge(path, {"10.1/x": locked({"DOI": "10.1/x"}, "crossref")})
