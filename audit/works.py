@@ -262,10 +262,6 @@ _PUBMED_STOPWORDS = frozenset({
 _PUBMED_TITLE_WORDS = 20  # enough to tell a title, short enough for a URL
 
 
-def _pubmed_words(text: str) -> str:
-    return " ".join(w for w in normalize_text(text).split() if w not in _PUBMED_STOPWORDS)
-
-
 def pubmed_terms(item: Mapping[str, Any]) -> list[str]:
     """PubMed queries for a reference (E-utilities' ``term``): each of its title's words in the
     title field (``w1[ti] AND w2[ti] …``), then with its first author (``… AND family[1au]``).
@@ -275,13 +271,14 @@ def pubmed_terms(item: Mapping[str, Any]) -> list[str]:
     still found. The second query narrows the first: it is made only when the first found
     more records than a search keeps (:func:`searched`), as for a short title many articles
     share."""
-    words = " ".join(_pubmed_words(str(item.get("title") or "")).split()[:_PUBMED_TITLE_WORDS])
+    words = [w for w in normalize_text(str(item.get("title") or "")).split()
+             if w not in _PUBMED_STOPWORDS][:_PUBMED_TITLE_WORDS]
     if not words:
         return []
     authors = item.get("author") or [{}]
     family = normalize_text(" ".join(str(authors[0].get(k) or "") for k in (
         "non-dropping-particle", "family")))  # PubMed's: "van der Linden YM"
-    title = " AND ".join(f"{word}[ti]" for word in words.split())
+    title = " AND ".join(f"{word}[ti]" for word in words)
     return [title, f"{title} AND {family}[1au]"] if family not in ("", "et al") else [title]
 
 
